@@ -1,0 +1,2 @@
+export { redactDeep, scrubText, isSensitiveKey, REDACTED } from './redaction.js';
+export { redactingLoggerOptions, type RedactingLoggerOptions } from './logger-options.js';

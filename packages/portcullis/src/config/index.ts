@@ -1,0 +1,7 @@
+export {
+  describeWeakSecret,
+  assertStrongSecret,
+  generateSecret,
+  describeDefaultCredentials,
+  type SecretRule,
+} from './secret-strength.js';

@@ -1,0 +1,1 @@
+export { createCorsPolicy, type CorsOptions, type CorsPolicy } from './cors-policy.js';

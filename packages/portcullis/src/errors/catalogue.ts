@@ -1,0 +1,46 @@
+/**
+ * The one registry of operational errors. Every refusal Portcullis makes has a stable code here,
+ * with the HTTP status and the public title it maps to; clients key on `code`, never on wording.
+ * Titles are fixed strings: no error ever carries client input into a response.
+ */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly title: string;
+  /** Last segment of the problem `type` URI. */
+  readonly slug: string;
+}
+
+export const errorCatalogue = {
+  'request.malformed_json': { status: 400, title: 'Request body is not valid JSON', slug: 'malformed-json' },
+  'request.json_too_deep': { status: 400, title: 'Request body is nested too deeply', slug: 'json-too-deep' },
+  'request.forbidden_key': { status: 400, title: 'Request contains a forbidden key', slug: 'forbidden-key' },
+  'request.validation_failed': { status: 400, title: 'Request failed validation', slug: 'validation-failed' },
+  'request.bad_request': { status: 400, title: 'Bad request', slug: 'bad-request' },
+  'request.body_too_large': { status: 413, title: 'Request body is too large', slug: 'body-too-large' },
+  'request.unsupported_media_type': {
+    status: 415,
+    title: 'Unsupported content type: send application/json',
+    slug: 'unsupported-media-type',
+  },
+  'request.timeout': { status: 408, title: 'Request took too long to arrive', slug: 'request-timeout' },
+  'request.header_too_large': { status: 431, title: 'Request headers are too large', slug: 'header-too-large' },
+  'route.not_found': { status: 404, title: 'Not found', slug: 'not-found' },
+  'route.method_not_allowed': { status: 405, title: 'Method not allowed', slug: 'method-not-allowed' },
+  'transport.https_required': { status: 403, title: 'HTTPS is required', slug: 'https-required' },
+  'service.timeout': { status: 503, title: 'The request could not be completed in time', slug: 'service-timeout' },
+  'service.unavailable': { status: 503, title: 'Service unavailable', slug: 'service-unavailable' },
+  'service.shutting_down': { status: 503, title: 'Server is shutting down', slug: 'shutting-down' },
+  'internal.unexpected': { status: 500, title: 'Internal server error', slug: 'internal' },
+  'config.invalid': { status: 500, title: 'Invalid configuration', slug: 'config-invalid' },
+  'auth.password_too_long': { status: 400, title: 'Password is too long', slug: 'password-too-long' },
+  'user.email_taken': { status: 409, title: 'A user with this email already exists', slug: 'email-taken' },
+  'storage.unavailable': { status: 503, title: 'Storage is unavailable', slug: 'storage-unavailable' },
+  'storage.migration_failed': { status: 500, title: 'Database migration failed', slug: 'migration-failed' },
+  'cli.usage': { status: 400, title: 'Invalid command-line usage', slug: 'cli-usage' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(errorCatalogue, value);
+}

@@ -1,0 +1,56 @@
+import type { CorsOptions } from '../cors/index.js';
+import type { SecurityHeaderOptions } from '../headers/index.js';
+import type { RedactingLoggerOptions } from '../audit/index.js';
+
+/** Everything the Fastify adapter wires, one section per checkpoint. All sections are optional. */
+export interface PortcullisFastifyOptions {
+  readonly transport?: {
+    /** Refuse plain HTTP with 403 (T1). Default true. */
+    readonly requireHttps?: boolean;
+    /** Addresses/CIDRs (or loopback, linklocal, uniquelocal) whose forwarded headers are believed. */
+    readonly trustedProxies?: readonly string[];
+    /** Exact paths allowed over plain HTTP even when HTTPS is required (health probes). */
+    readonly httpsExemptPaths?: readonly string[];
+    /** Serve TLS directly (TLS 1.2+ with AEAD ciphers only). */
+    readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  };
+  readonly headers?: SecurityHeaderOptions;
+  /** CORS allowlist (T4); `false` or absent sends no CORS headers at all. */
+  readonly cors?: CorsOptions | false;
+  readonly limits?: {
+    /** Largest request body in bytes (413 beyond). Default 1 MiB; per route with Fastify's `bodyLimit`. */
+    readonly bodyLimit?: number;
+    /** Deepest JSON nesting (400 beyond). Default 32; per route with `config.portcullis.jsonDepth`. */
+    readonly jsonDepth?: number;
+    /** Whole request (headers and body) must arrive within this (408). Default 30 s. */
+    readonly requestTimeoutMs?: number;
+    /** Handler must answer within this (503). Default 15 s; per route with `config.portcullis.handlerTimeoutMs`. */
+    readonly handlerTimeoutMs?: number;
+    /** Idle keep-alive connections are closed after this. Default 5 s. */
+    readonly keepAliveTimeoutMs?: number;
+  };
+  readonly input?: {
+    /** Accept keys containing `.` in bodies and queries. Default false. */
+    readonly allowDottedKeys?: boolean;
+  };
+  /** `false` disables logging; otherwise pino with redaction (E2). */
+  readonly logger?: false | RedactingLoggerOptions;
+  /** Log one line per request at info level. Default true. */
+  readonly logRequests?: boolean;
+  /** Base URI of problem `type` members. */
+  readonly problemTypeBase?: string;
+}
+
+/** Per-route settings, under a route's `config.portcullis`. */
+export interface PortcullisRouteConfig {
+  readonly jsonDepth?: number;
+  readonly handlerTimeoutMs?: number;
+}
+
+export const DEFAULT_LIMITS = {
+  bodyLimit: 1024 * 1024,
+  jsonDepth: 32,
+  requestTimeoutMs: 30_000,
+  handlerTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+} as const;

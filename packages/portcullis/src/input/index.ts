@@ -1,0 +1,3 @@
+export { isForbiddenKey, isForbiddenQueryKey, containsForbiddenKey, type KeyRules } from './forbidden-keys.js';
+export { exceedsJsonDepth } from './json-depth.js';
+export { parseJsonBody, assertSafeQueryKeys, DEFAULT_JSON_DEPTH, type JsonBodyRules } from './json-body.js';

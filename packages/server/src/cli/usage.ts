@@ -1,0 +1,25 @@
+/** The CLI's help text, printed by `help`, `--help` and a bare invocation. */
+export const USAGE = `Portcullis server CLI
+
+Usage:
+  npm run cli -- <command> [options]
+
+Commands:
+  users create --email <email> --role <user|moderator|admin>
+      Create a user. The password is read from stdin: the first line of piped
+      input, or typed twice at a hidden prompt. It must be 12 to 128 characters.
+      Never pass it as an argument: arguments land in shell history and in
+      process listings.
+  help
+      Show this text.
+
+The database is the server's: DATABASE_URL (postgres://..., or sqlite:<file>),
+otherwise <DATA_DIR>/portcullis.sqlite with DATA_DIR defaulting to ./data.
+Relative paths are resolved from the directory you ran npm in.
+
+Examples:
+  printf '%s\\n' "$ADMIN_PASSWORD" | npm run cli -- users create --email admin@example.com --role admin
+  npm run cli -- users create --email admin@example.com --role admin   (prompts)
+
+Exit status: 0 success, 1 failure, 2 invalid usage or input.
+`;

@@ -1,0 +1,171 @@
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { describeDefaultCredentials, describeWeakSecret, type SecretRule } from 'portcullis/config';
+import { PortcullisError } from 'portcullis/errors';
+import { loadOrCreateDevSecrets } from './dev-secrets.js';
+import type { DatabaseTarget, RuntimeEnvironment, ServerConfig, ServerSecrets } from './server-config.js';
+
+/**
+ * Reads the environment once at start-up, validates every variable, and refuses to start with a
+ * message naming the variable (A10). The README's configuration table documents each one.
+ */
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+const commaList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+
+const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: positiveInt(0, 65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.string().min(1).optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  CORS_ORIGINS: commaList.default([]),
+  CORS_CREDENTIALS: booleanFlag.default(true),
+  TRUSTED_PROXIES: commaList.default([]),
+  REQUIRE_HTTPS: booleanFlag.optional(),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: positiveInt(1, 100 * 1024 * 1024).default(1024 * 1024),
+  JSON_MAX_DEPTH: positiveInt(1, 1000).default(32),
+  REQUEST_TIMEOUT_MS: positiveInt(1000, 600_000).default(30_000),
+  HANDLER_TIMEOUT_MS: positiveInt(100, 600_000).default(15_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(100, 600_000).default(10_000),
+  JWT_SECRET: z.string().optional(),
+  APP_SECRET: z.string().optional(),
+  ENCRYPTION_KEY: z.string().optional(),
+});
+
+const SECRET_RULES: Record<keyof ServerSecrets, SecretRule> = {
+  jwtSecret: { name: 'JWT_SECRET', minBytes: 32 },
+  appSecret: { name: 'APP_SECRET', minBytes: 32 },
+  encryptionKey: { name: 'ENCRYPTION_KEY', minBytes: 32, encoding: 'base64' },
+};
+
+function fail(detail: string): never {
+  throw new PortcullisError('config.invalid', { detail });
+}
+
+function parseDatabaseTarget(url: string | undefined, dataDir: string): DatabaseTarget {
+  if (url === undefined) return { kind: 'sqlite', file: resolve(dataDir, 'portcullis.sqlite') };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    try {
+      new URL(url);
+    } catch {
+      fail('DATABASE_URL is not a valid postgres:// URL');
+    }
+    return { kind: 'postgres', url };
+  }
+  const sqlite = /^sqlite:(.+)$/.exec(url) ?? /^file:(.+)$/.exec(url);
+  if (sqlite?.[1] !== undefined) {
+    const file = sqlite[1];
+    return { kind: 'sqlite', file: file === ':memory:' ? file : resolve(file) };
+  }
+  fail('DATABASE_URL must start with postgres://, postgresql:// or sqlite:');
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+function resolveSecrets(
+  env: RuntimeEnvironment,
+  given: Record<keyof ServerSecrets, string | undefined>,
+  dataDir: string,
+  warnings: string[],
+): ServerSecrets {
+  if (env === 'production') {
+    for (const key of Object.keys(SECRET_RULES) as (keyof ServerSecrets)[]) {
+      const problem = describeWeakSecret(given[key], SECRET_RULES[key]);
+      if (problem !== undefined) fail(`${problem} (required in production)`);
+    }
+    return given as ServerSecrets;
+  }
+  const needGenerated = Object.values(given).some((v) => v === undefined || v === '');
+  const generated = needGenerated ? loadOrCreateDevSecrets(dataDir) : undefined;
+  const result = {} as Record<keyof ServerSecrets, string>;
+  for (const key of Object.keys(SECRET_RULES) as (keyof ServerSecrets)[]) {
+    const value = given[key] !== undefined && given[key] !== '' ? given[key] : generated?.[key];
+    const problem = describeWeakSecret(value, SECRET_RULES[key]);
+    if (problem !== undefined) warnings.push(`${problem} (refused in production)`);
+    result[key] = value as string;
+  }
+  return result;
+}
+
+/**
+ * Validates `env` and returns the server configuration, or throws `config.invalid` naming the
+ * offending variable.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(rawEnv: NodeJS.ProcessEnv): ServerConfig {
+  const parsed = envSchema.safeParse(rawEnv);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fail(`${String(issue?.path[0] ?? 'environment')}: ${issue?.message ?? 'invalid value'}`);
+  }
+  const e = parsed.data;
+  const warnings: string[] = [];
+  const dataDir = resolve(e.DATA_DIR);
+  const database = parseDatabaseTarget(e.DATABASE_URL, dataDir);
+
+  if (e.NODE_ENV === 'production') {
+    for (const [name, url] of [['DATABASE_URL', e.DATABASE_URL], ['REDIS_URL', e.REDIS_URL]] as const) {
+      const problem = describeDefaultCredentials(name, url);
+      if (problem !== undefined) fail(`${problem} (refused in production)`);
+    }
+  }
+  if (e.CORS_ORIGINS.includes('*') && e.CORS_CREDENTIALS) {
+    fail('CORS_ORIGINS cannot be "*" while CORS_CREDENTIALS is on');
+  }
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    fail('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+
+  const requireHttps = e.REQUIRE_HTTPS ?? (e.NODE_ENV === 'production' || !isLoopbackHost(e.HOST));
+  if (e.NODE_ENV === 'production' && !requireHttps) {
+    warnings.push('REQUIRE_HTTPS is off in production: plain HTTP requests will be served');
+  }
+
+  const secrets = resolveSecrets(
+    e.NODE_ENV,
+    { jwtSecret: e.JWT_SECRET, appSecret: e.APP_SECRET, encryptionKey: e.ENCRYPTION_KEY },
+    dataDir,
+    warnings,
+  );
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    dataDir,
+    database,
+    redisUrl: e.REDIS_URL,
+    corsOrigins: e.CORS_ORIGINS,
+    corsCredentials: e.CORS_CREDENTIALS,
+    trustedProxies: e.TRUSTED_PROXIES,
+    requireHttps,
+    tls: e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
+    logLevel: e.LOG_LEVEL,
+    limits: {
+      bodyLimit: e.BODY_LIMIT_BYTES,
+      jsonDepth: e.JSON_MAX_DEPTH,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      handlerTimeoutMs: e.HANDLER_TIMEOUT_MS,
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    secrets,
+    warnings,
+  };
+}

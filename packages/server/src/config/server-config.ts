@@ -1,0 +1,40 @@
+/** The validated, typed configuration the server runs on; built once by `loadConfig`. */
+export type RuntimeEnvironment = 'development' | 'production' | 'test';
+
+export type DatabaseTarget =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export interface ServerSecrets {
+  /** HS256 signing secret for access tokens (>= 256 bits). */
+  readonly jwtSecret: string;
+  /** Key for keyed hashes (API keys, refresh tokens, audit chain). */
+  readonly appSecret: string;
+  /** AES-256-GCM key for data at rest, base64 of 32 bytes. */
+  readonly encryptionKey: string;
+}
+
+export interface ServerConfig {
+  readonly env: RuntimeEnvironment;
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly database: DatabaseTarget;
+  readonly redisUrl: string | undefined;
+  readonly corsOrigins: readonly string[];
+  readonly corsCredentials: boolean;
+  readonly trustedProxies: readonly string[];
+  readonly requireHttps: boolean;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  readonly logLevel: string;
+  readonly limits: {
+    readonly bodyLimit: number;
+    readonly jsonDepth: number;
+    readonly requestTimeoutMs: number;
+    readonly handlerTimeoutMs: number;
+  };
+  readonly shutdownTimeoutMs: number;
+  readonly secrets: ServerSecrets;
+  /** Things worth a configuration-warning log line at start (never secret values). */
+  readonly warnings: readonly string[];
+}

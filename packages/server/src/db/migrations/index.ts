@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely';
+import { createUsers } from './0001-create-users.js';
+
+/**
+ * Every migration, in order, listed in code rather than discovered by scanning a folder: a scan
+ * breaks between tsx (`.ts` files) and compiled output (`.js` plus `.d.ts`). Names sort in the
+ * order they run; append new ones and never edit or rename one that has shipped.
+ */
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001_create_users': createUsers,
+});

@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { SqliteDialect } from 'kysely';
+import { PortcullisError } from 'portcullis/errors';
+
+/**
+ * The embedded default: one better-sqlite3 connection, set up for a server. WAL lets readers run
+ * while a write commits; busy_timeout makes a second process (the CLI next to a running server)
+ * wait for the lock instead of failing at once; foreign keys are off in SQLite unless asked for.
+ */
+
+export interface SqliteSettings {
+  readonly file: string;
+  /** How long a statement waits for another connection's write lock before failing. */
+  readonly busyTimeoutMs: number;
+}
+
+/** Opens (creating if needed) the SQLite file and returns the Kysely dialect over it. */
+export function createSqliteDialect({ file, busyTimeoutMs }: SqliteSettings): SqliteDialect {
+  let database: BetterSqlite3.Database;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    database = new BetterSqlite3(file, { timeout: busyTimeoutMs });
+  } catch (cause) {
+    throw new PortcullisError('storage.unavailable', {
+      detail: `cannot open the SQLite database at ${file}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      cause,
+    });
+  }
+  try {
+    database.pragma('journal_mode = WAL');
+    database.pragma('foreign_keys = ON');
+    database.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+  } catch (cause) {
+    database.close();
+    throw new PortcullisError('storage.unavailable', {
+      detail: `cannot configure the SQLite database at ${file} (is it a database file?)`,
+      cause,
+    });
+  }
+  return new SqliteDialect({ database });
+}

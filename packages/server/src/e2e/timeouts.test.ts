@@ -1,0 +1,57 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { registerProbeRoutes } from '../test-support/probe-routes.js';
+import { request } from '../test-support/http-client.js';
+
+describe('R7 timeouts', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ REQUEST_TIMEOUT_MS: '1000' }, { extraV1Routes: registerProbeRoutes });
+  });
+  after(() => server.close());
+
+  it('a handler that overruns its deadline gets 503 problem+json with Retry-After', async () => {
+    const started = Date.now();
+    const res = await request(server.url, { path: '/v1/probe/slow?ms=3000' });
+    assert.equal(res.status, 503);
+    assert.equal(res.json()['code'], 'service.timeout');
+    assert.equal(res.headers['retry-after'], '1');
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.ok(Date.now() - started < 2500, 'answered at the deadline, not when the handler finished');
+  });
+
+  it('a handler within its deadline answers normally', async () => {
+    const res = await request(server.url, { path: '/v1/probe/slow?ms=10' });
+    assert.equal(res.status, 200);
+  });
+
+  it('a body that never finishes arriving gets 408 problem+json and the connection closed', async () => {
+    const started = Date.now();
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => {
+        socket.write('POST /v1/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
+      });
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 408 /);
+    assert.match(raw, /"code":"request.timeout"/);
+    assert.match(raw, /x-frame-options: DENY/);
+    assert.ok(Date.now() - started < 5000);
+  });
+
+  it('headers that never finish arriving are cut off too (slowloris)', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: 1'));
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 408 /);
+  });
+});

@@ -1,0 +1,6 @@
+import type { FastifyInstance } from 'fastify';
+
+/** `GET /v1`: what this API is, for humans and probes; later issues register their routes beside it. */
+export function registerV1Index(app: FastifyInstance): void {
+  app.get('/', async () => ({ name: 'portcullis-reference-api', version: 'v1' }));
+}

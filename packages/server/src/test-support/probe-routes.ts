@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Routes the end-to-end tests add under /v1/probe on the real app, to reach behaviour the
+ * reference API has no public route for yet (a handler that throws, a slow handler).
+ */
+export const LEAKY_SECRET = 'sk_live_Zq8vT3nW0pL5xR2mK9aB7cD4eF6gH1jJ';
+export const LEAKY_SQL = "SELECT * FROM users WHERE email = 'admin@example.com' AND password_hash = 'x'";
+
+export function registerProbeRoutes(v1: FastifyInstance): void {
+  v1.post('/probe/echo', async (request) => ({ received: request.body }));
+
+  v1.post('/probe/small', { bodyLimit: 64 }, async (request) => ({ received: request.body }));
+
+  v1.post('/probe/shallow', { config: { portcullis: { jsonDepth: 2 } } }, async (request) => ({ received: request.body }));
+
+  v1.get('/probe/boom', async () => {
+    const error = new Error(`query failed: ${LEAKY_SQL} at /srv/app/src/secret-module.ts:42 token=${LEAKY_SECRET}`);
+    Object.assign(error, { apiKey: LEAKY_SECRET, query: LEAKY_SQL });
+    throw error;
+  });
+
+  v1.get('/probe/client', async (request) => ({ clientAddress: request.clientAddress, secure: request.secureTransport }));
+
+  v1.get('/probe/slow', { config: { portcullis: { handlerTimeoutMs: 300 } } }, async (request) => {
+    const ms = Number((request.query as Record<string, string>)['ms'] ?? '0');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5_000)));
+    return { waited: ms };
+  });
+
+  v1.get('/probe/log', async (request) => {
+    request.log.info({ user: { email: 'a@example.com', password: LEAKY_SECRET }, note: `Bearer ${LEAKY_SECRET}` }, `logging token=${LEAKY_SECRET}`);
+    return { logged: true };
+  });
+}
