@@ -11,7 +11,7 @@ import { detectPinning, type Pinning } from './lib/pinning.ts';
 import { checkVariant } from './lib/preflight.ts';
 import { describeMachine, printReport, writeReport } from './lib/report.ts';
 import { startServer, type ServerLaunch } from './lib/server-process.ts';
-import { summarise, toRoundResult, type RoundResult } from './lib/stats.ts';
+import { failures, summarise, toRoundResult, type RoundResult } from './lib/stats.ts';
 import { VARIANTS, type Variant } from './lib/variants.ts';
 import { WRK_INSTALL_HINT, runWrk, wrkVersion } from './lib/wrk.ts';
 
@@ -108,8 +108,9 @@ async function main(): Promise<void> {
     for (const [index, variant] of order.entries()) {
       const result = await measure(variant, round, index + 1, measureLaunch, pinning, options, token);
       rounds.push(result);
-      const failures = result.wrk.non2xx + result.wrk.connectErrors + result.wrk.readErrors + result.wrk.writeErrors + result.wrk.timeouts;
-      console.log(`  ${variant.name.padEnd(16)} ${Math.round(result.requestsPerSecond).toLocaleString('en-US').padStart(8)} req/s  p99 ${result.p99Ms.toFixed(2).padStart(7)} ms${failures > 0 ? `  (${failures} failures!)` : ''}`);
+      const failed = failures(result.wrk);
+      const share = result.serverCpuShare === null ? '' : `  server cpu ${Math.round(result.serverCpuShare * 100)}%`;
+      console.log(`  ${variant.name.padEnd(16)} ${Math.round(result.requestsPerSecond).toLocaleString('en-US').padStart(8)} req/s  p99 ${result.p99Ms.toFixed(2).padStart(7)} ms${share}${failed > 0 ? `  (${failed} failures!)` : ''}`);
     }
   }
 

@@ -45,6 +45,7 @@ export function describeMachine(wrk: string, pinning: Pinning): Machine {
 const rps = (value: number): string => Math.round(value).toLocaleString('en-US');
 const ms = (value: number): string => value.toFixed(2);
 const ratio = (value: number): string => `${value.toFixed(2)}x`;
+const percent = (value: number | null): string => (value === null ? '-' : `${Math.round(value * 100)}%`);
 
 function summaryRows(summary: readonly VariantSummary[]): string[][] {
   return summary.map((row) => [
@@ -55,10 +56,13 @@ function summaryRows(summary: readonly VariantSummary[]): string[][] {
     ms(row.medianP99Ms),
     ratio(row.ratioToBaseline),
     ratio(row.pairedRatioToBaseline),
+    row.medianRequestsPerCpuSecond === null ? '-' : rps(row.medianRequestsPerCpuSecond),
+    row.cpuRatioToBaseline === null ? '-' : ratio(row.cpuRatioToBaseline),
+    percent(row.medianServerCpuShare),
     String(row.failures),
   ]);
 }
-const SUMMARY_HEADER = ['variant', 'median req/s', 'min - max req/s', 'p50 ms', 'p99 ms', 'vs bare', 'paired vs bare', 'failures'];
+const SUMMARY_HEADER = ['variant', 'median req/s', 'min - max req/s', 'p50 ms', 'p99 ms', 'vs bare', 'paired vs bare', 'req/CPU-s', 'vs bare (CPU)', 'server CPU', 'failures'];
 
 function roundRows(variants: readonly VariantName[], rounds: readonly RoundResult[]): { header: string[]; rows: string[][] } {
   const roundNumbers = [...new Set(rounds.map((result) => result.round))].sort((a, b) => a - b);
@@ -66,10 +70,10 @@ function roundRows(variants: readonly VariantName[], rounds: readonly RoundResul
     variant,
     ...roundNumbers.map((round) => {
       const result = rounds.find((candidate) => candidate.round === round && candidate.variant === variant);
-      return result === undefined ? '-' : `${rps(result.requestsPerSecond)} / ${ms(result.p99Ms)}`;
+      return result === undefined ? '-' : `${rps(result.requestsPerSecond)} / ${ms(result.p99Ms)} / ${percent(result.serverCpuShare)}`;
     }),
   ]);
-  return { header: ['variant', ...roundNumbers.map((round) => `round ${round} (req/s / p99 ms)`)], rows };
+  return { header: ['variant', ...roundNumbers.map((round) => `round ${round}`)], rows };
 }
 
 function textTable(header: readonly string[], rows: readonly string[][]): string {
@@ -92,7 +96,7 @@ function settingsLine(report: Report): string {
 export function printReport(report: Report): void {
   const variants = report.summary.map((row) => row.variant);
   const perRound = roundRows(variants, report.rounds);
-  console.log(`\nPer round (the order of variants rotates every round):\n${textTable(perRound.header, perRound.rows)}`);
+  console.log(`\nPer round: req/s / p99 ms / server CPU (the order of variants rotates every round):\n${textTable(perRound.header, perRound.rows)}`);
   console.log(`\nSummary (${settingsLine(report)}):\n${textTable(SUMMARY_HEADER, summaryRows(report.summary))}`);
   for (const row of report.summary.filter((candidate) => candidate.failures > 0)) {
     console.log(`WARNING: ${row.variant} had ${row.failures} non-2xx responses or socket errors; its figures are not trustworthy.`);
@@ -112,7 +116,11 @@ export function renderMarkdown(report: Report): string {
     '',
     markdownTable(SUMMARY_HEADER, summaryRows(report.summary)),
     '',
-    '"vs bare" is median req/s over bare-fastify\'s median req/s; "paired vs bare" is the median of the per-round ratios.',
+    '"vs bare" is median req/s over bare-fastify\'s median req/s; "paired vs bare" is the median of the per-round ratios;',
+    '"req/CPU-s" is requests answered per CPU-second the server process used, and "vs bare (CPU)" its ratio;',
+    '"server CPU" is the share of one core the server process got while measured.',
+    '',
+    'Per round: req/s / p99 ms / server CPU.',
     '',
     markdownTable(perRound.header, perRound.rows),
     '',

@@ -13,6 +13,12 @@ export interface RoundResult {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU seconds the server used while measured; null where /proc is unavailable. */
+  serverCpuSeconds: number | null;
+  /** Requests answered per CPU-second of the server: robust to time stolen by other processes. */
+  requestsPerCpuSecond: number | null;
+  /** Server CPU time over wall time; well below 1 means the server was starved or not saturated. */
+  serverCpuShare: number | null;
   wrk: WrkResult;
 }
 
@@ -23,10 +29,14 @@ export interface VariantSummary {
   maxRequestsPerSecond: number;
   medianP50Ms: number;
   medianP99Ms: number;
-  /** Median req/s divided by the baseline's median req/s. */
+  /** Median req/s divided by the baseline's median req/s: the headline ratio. */
   ratioToBaseline: number;
   /** Median over rounds of (this round's req/s / the baseline's req/s in the same round). */
   pairedRatioToBaseline: number;
+  medianRequestsPerCpuSecond: number | null;
+  /** Median requests per CPU-second over the baseline's: the noise-robust cross-check. */
+  cpuRatioToBaseline: number | null;
+  medianServerCpuShare: number | null;
   /** Responses that were not 2xx plus socket errors, over all rounds; must be 0. */
   failures: number;
 }
@@ -38,18 +48,45 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-export function toRoundResult(round: number, slot: number, variant: VariantName, wrk: WrkResult): RoundResult {
-  return { round, slot, variant, requestsPerSecond: requestsPerSecond(wrk), p50Ms: wrk.p50Us / 1000, p99Ms: wrk.p99Us / 1000, wrk };
+function medianOrNull(values: readonly (number | null)[]): number | null {
+  const known = values.filter((value): value is number => value !== null);
+  return known.length === 0 ? null : median(known);
 }
 
-function failures(wrk: WrkResult): number {
+export function failures(wrk: WrkResult): number {
   return wrk.non2xx + wrk.connectErrors + wrk.readErrors + wrk.writeErrors + wrk.timeouts;
+}
+
+export interface Measurement {
+  round: number;
+  slot: number;
+  variant: VariantName;
+  wrk: WrkResult;
+  serverCpuSeconds: number | undefined;
+}
+
+export function toRoundResult(measurement: Measurement): RoundResult {
+  const { wrk, serverCpuSeconds } = measurement;
+  const cpu = serverCpuSeconds !== undefined && serverCpuSeconds > 0 ? serverCpuSeconds : null;
+  return {
+    round: measurement.round,
+    slot: measurement.slot,
+    variant: measurement.variant,
+    requestsPerSecond: requestsPerSecond(wrk),
+    p50Ms: wrk.p50Us / 1000,
+    p99Ms: wrk.p99Us / 1000,
+    serverCpuSeconds: cpu,
+    requestsPerCpuSecond: cpu === null ? null : wrk.requests / cpu,
+    serverCpuShare: cpu === null ? null : cpu / (wrk.durationUs / 1e6),
+    wrk,
+  };
 }
 
 export function summarise(variants: readonly VariantName[], rounds: readonly RoundResult[]): VariantSummary[] {
   const of = (variant: VariantName): RoundResult[] => rounds.filter((result) => result.variant === variant);
   const baselineByRound = new Map(of(BASELINE).map((result) => [result.round, result.requestsPerSecond]));
   const baselineMedian = median(of(BASELINE).map((result) => result.requestsPerSecond));
+  const baselineCpuMedian = medianOrNull(of(BASELINE).map((result) => result.requestsPerCpuSecond));
 
   return variants.map((variant) => {
     const mine = of(variant);
@@ -58,6 +95,7 @@ export function summarise(variants: readonly VariantName[], rounds: readonly Rou
       const baseline = baselineByRound.get(result.round);
       return baseline === undefined ? [] : [result.requestsPerSecond / baseline];
     });
+    const perCpu = medianOrNull(mine.map((result) => result.requestsPerCpuSecond));
     return {
       variant,
       medianRequestsPerSecond: median(rps),
@@ -67,6 +105,9 @@ export function summarise(variants: readonly VariantName[], rounds: readonly Rou
       medianP99Ms: median(mine.map((result) => result.p99Ms)),
       ratioToBaseline: median(rps) / baselineMedian,
       pairedRatioToBaseline: median(paired),
+      medianRequestsPerCpuSecond: perCpu,
+      cpuRatioToBaseline: perCpu === null || baselineCpuMedian === null ? null : perCpu / baselineCpuMedian,
+      medianServerCpuShare: medianOrNull(mine.map((result) => result.serverCpuShare)),
       failures: mine.reduce((sum, result) => sum + failures(result.wrk), 0),
     };
   });

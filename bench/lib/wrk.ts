@@ -42,7 +42,7 @@ export interface WrkRun {
 export function wrkVersion(): string | undefined {
   const probe = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
   if (probe.error !== undefined) return undefined;
-  return `${probe.stdout}${probe.stderr}`.split('\n')[0]?.trim() ?? 'wrk';
+  return `${probe.stdout}${probe.stderr}`.split('\n')[0]?.replace(/ Copyright.*/, '').trim() ?? 'wrk';
 }
 
 export async function runWrk(run: WrkRun): Promise<WrkResult> {

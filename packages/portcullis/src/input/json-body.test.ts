@@ -1,0 +1,76 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { exceedsJsonDepth } from './json-depth.js';
+import { containsForbiddenKey, isForbiddenKey, isForbiddenQueryKey } from './forbidden-keys.js';
+import { parseJsonBody } from './json-body.js';
+
+function trueDepth(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  const children = Array.isArray(value) ? value : Object.values(value as Record<string, unknown>);
+  return 1 + children.reduce<number>((max, child) => Math.max(max, trueDepth(child)), 0);
+}
+
+describe('exceedsJsonDepth', () => {
+  it('agrees with the real depth of any JSON value, strings with brackets and escapes included', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 12 }), fc.integer({ min: 1, max: 12 }), (value, limit) => {
+        const text = JSON.stringify(value);
+        assert.equal(exceedsJsonDepth(text, limit), trueDepth(value) > limit);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is not fooled by brackets and escaped quotes inside strings', () => {
+    assert.equal(exceedsJsonDepth(JSON.stringify({ a: '\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[' }), 2), false);
+    assert.equal(exceedsJsonDepth('[[["\\\\"]]]', 2), true);
+  });
+
+  it('stops early on a nesting bomb', () => {
+    const bomb = '['.repeat(1_000_000);
+    const started = process.hrtime.bigint();
+    assert.equal(exceedsJsonDepth(bomb, 32), true);
+    assert.ok(process.hrtime.bigint() - started < 50_000_000n);
+  });
+});
+
+describe('forbidden keys', () => {
+  it('refuses prototype keys, $-operators and dotted keys', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype', '$gt', '$where', 'a.b', '.']) assert.ok(isForbiddenKey(key), key);
+    for (const key of ['proto', 'Constructor', 'price$', 'name', '', 'a_b']) assert.ok(!isForbiddenKey(key), key);
+    assert.ok(!isForbiddenKey('a.b', true));
+  });
+
+  it('checks each bracket segment of a query key', () => {
+    for (const key of ['a[__proto__]', 'filter[$gt]', 'x[y][constructor]', '__proto__[a]']) assert.ok(isForbiddenQueryKey(key), key);
+    for (const key of ['filter[name]', 'page', 'sort[]']) assert.ok(!isForbiddenQueryKey(key), key);
+  });
+
+  it('finds a forbidden key at any depth of any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.constantFrom('__proto__', '$ne', 'a.b', 'constructor'), (value, bad) => {
+        const wrapped = JSON.parse(`{"data":[${JSON.stringify(value)},{"deep":{"${bad}":1}}]}`) as unknown;
+        assert.equal(containsForbiddenKey(wrapped), true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('parseJsonBody', () => {
+  it('parses ordinary JSON', () => {
+    assert.deepEqual(parseJsonBody('{"a":[1,{"b":null}]}'), { a: [1, { b: null }] });
+  });
+
+  it('throws coded errors and never the parser message', () => {
+    assert.throws(() => parseJsonBody('{"a":<script>'), (e: { code: string; message: string }) => e.code === 'request.malformed_json' && !e.message.includes('script'));
+    assert.throws(() => parseJsonBody('[[[1]]]', { maxDepth: 2 }), { code: 'request.json_too_deep' });
+    assert.throws(() => parseJsonBody('{"__proto__":{"x":1}}'), { code: 'request.forbidden_key' });
+  });
+
+  it('never pollutes Object.prototype', () => {
+    assert.throws(() => parseJsonBody('{"__proto__":{"polluted":true}}'));
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  });
+});
