@@ -15,6 +15,7 @@ const BY_FASTIFY_CODE: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_MAX_PARAM_LENGTH: 'request.bad_request',
   FST_ERR_ASYNC_CONSTRAINT: 'request.bad_request',
   FST_ERR_NOT_FOUND: 'route.not_found',
+  FST_ERR_HANDLER_TIMEOUT: 'service.timeout',
 };
 
 const BY_STATUS: Readonly<Record<number, ErrorCode>> = {
@@ -27,6 +28,8 @@ const BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   431: 'request.header_too_large',
   503: 'service.unavailable',
 };
+
+const RETRY_SOON: Readonly<Record<string, string>> = Object.freeze({ 'retry-after': '1' });
 
 interface FrameworkError {
   readonly code?: unknown;
@@ -52,6 +55,7 @@ export function fromFrameworkError(error: unknown): unknown {
     return new PortcullisError('request.validation_failed', { fieldErrors: validationFieldErrors(e), cause: error });
   }
   const byCode = typeof e.code === 'string' ? BY_FASTIFY_CODE[e.code] : undefined;
+  if (byCode === 'service.timeout') return new PortcullisError(byCode, { cause: error, headers: RETRY_SOON });
   if (byCode !== undefined) return new PortcullisError(byCode, { cause: error });
   const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
   if (status !== undefined && status >= 400 && status < 500) {

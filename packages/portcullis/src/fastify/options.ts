@@ -24,7 +24,10 @@ export interface PortcullisFastifyOptions {
     readonly jsonDepth?: number;
     /** Whole request (headers and body) must arrive within this (408). Default 30 s. */
     readonly requestTimeoutMs?: number;
-    /** Handler must answer within this (503). Default 15 s; per route with `config.portcullis.handlerTimeoutMs`. */
+    /**
+     * Handler must answer within this (503, and `request.signal` is aborted so work can stop).
+     * Default 15 s; per route with Fastify's `handlerTimeout` route option.
+     */
     readonly handlerTimeoutMs?: number;
     /** Idle keep-alive connections are closed after this. Default 5 s. */
     readonly keepAliveTimeoutMs?: number;
@@ -44,7 +47,6 @@ export interface PortcullisFastifyOptions {
 /** Per-route settings, under a route's `config.portcullis`. */
 export interface PortcullisRouteConfig {
   readonly jsonDepth?: number;
-  readonly handlerTimeoutMs?: number;
 }
 
 export const DEFAULT_LIMITS = {

@@ -6,7 +6,6 @@ import { buildSecurityHeaders } from '../headers/index.js';
 import { isForbiddenQueryKey, parseJsonBody, assertSafeQueryKeys } from '../input/index.js';
 import { canonicalAddress, createHttpsPolicy, createProxyTrust, resolveTransport } from '../transport/index.js';
 import { fromFrameworkError } from './framework-errors.js';
-import { HandlerDeadlines } from './handler-deadline.js';
 import { DEFAULT_LIMITS, type PortcullisFastifyOptions, type PortcullisRouteConfig } from './options.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 
@@ -47,7 +46,6 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
   const allowDottedKeys = options.input?.allowDottedKeys ?? false;
   const isForbiddenQuery = (key: string): boolean => isForbiddenQueryKey(key, allowDottedKeys);
   const typeBase = options.problemTypeBase;
-  const deadlines = new HandlerDeadlines(Math.max(10, Math.min(250, Math.floor(limits.handlerTimeoutMs / 4))));
   const routeMethods = new Set<string>();
   let closing = false;
 
@@ -108,8 +106,6 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
       reply.code(204).send();
       return;
     }
-    const routeTimeout = request.routeOptions.config?.portcullis?.handlerTimeoutMs;
-    deadlines.track(reply, Date.now() + (routeTimeout ?? limits.handlerTimeoutMs));
     next();
   });
 
@@ -169,10 +165,6 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
 
   app.addHook('preClose', function stopAdmitting(next) {
     closing = true;
-    next();
-  });
-  app.addHook('onClose', function stopDeadlines(_instance, next) {
-    deadlines.stop();
     next();
   });
 }

@@ -22,7 +22,7 @@ export function registerProbeRoutes(v1: FastifyInstance): void {
 
   v1.get('/probe/client', async (request) => ({ clientAddress: request.clientAddress, secure: request.secureTransport }));
 
-  v1.get('/probe/slow', { config: { portcullis: { handlerTimeoutMs: 300 } } }, async (request) => {
+  v1.get('/probe/slow', { handlerTimeout: 300 }, async (request) => {
     const ms = Number((request.query as Record<string, string>)['ms'] ?? '0');
     await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5_000)));
     return { waited: ms };
