@@ -25,8 +25,8 @@ export interface PortcullisFastifyOptions {
     /** Whole request (headers and body) must arrive within this (408). Default 30 s. */
     readonly requestTimeoutMs?: number;
     /**
-     * Handler must answer within this (503, and `request.signal` is aborted so work can stop).
-     * Default 15 s; per route with Fastify's `handlerTimeout` route option.
+     * Handler must answer within this (503; a handler reading `request.signal` sees it aborted).
+     * Default 15 s. A route with Fastify's own `handlerTimeout` option is timed by that instead.
      */
     readonly handlerTimeoutMs?: number;
     /** Idle keep-alive connections are closed after this. Default 5 s. */

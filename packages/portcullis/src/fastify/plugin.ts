@@ -6,6 +6,7 @@ import { buildSecurityHeaders } from '../headers/index.js';
 import { isForbiddenQueryKey, parseJsonBody, assertSafeQueryKeys } from '../input/index.js';
 import { canonicalAddress, createHttpsPolicy, createProxyTrust, resolveTransport } from '../transport/index.js';
 import { fromFrameworkError } from './framework-errors.js';
+import { HandlerDeadlines } from './handler-deadline.js';
 import { DEFAULT_LIMITS, type PortcullisFastifyOptions, type PortcullisRouteConfig } from './options.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 
@@ -46,6 +47,11 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
   const allowDottedKeys = options.input?.allowDottedKeys ?? false;
   const isForbiddenQuery = (key: string): boolean => isForbiddenQueryKey(key, allowDottedKeys);
   const typeBase = options.problemTypeBase;
+  const deadlines = new HandlerDeadlines(Math.max(10, Math.min(250, Math.floor(limits.handlerTimeoutMs / 4))));
+  const releaseDefaultDeadline = (_request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction): void => {
+    deadlines.release(reply);
+    next();
+  };
   const routeMethods = new Set<string>();
   let closing = false;
 
@@ -54,6 +60,11 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
 
   app.addHook('onRoute', (route) => {
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) routeMethods.add(method);
+    // A route with its own Fastify `handlerTimeout` is timed by Fastify alone.
+    if (typeof route.handlerTimeout === 'number' && route.handlerTimeout > 0) {
+      const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+      route.onRequest = [releaseDefaultDeadline, ...own] as typeof route.onRequest;
+    }
   });
 
   app.addHook('onRequest', function admitRequest(request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction) {
@@ -106,6 +117,7 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
       reply.code(204).send();
       return;
     }
+    deadlines.track(reply, Date.now() + limits.handlerTimeoutMs);
     next();
   });
 
@@ -165,6 +177,10 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
 
   app.addHook('preClose', function stopAdmitting(next) {
     closing = true;
+    next();
+  });
+  app.addHook('onClose', function stopDeadlines(_instance, next) {
+    deadlines.stop();
     next();
   });
 }

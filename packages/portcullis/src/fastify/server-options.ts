@@ -79,9 +79,6 @@ export function portcullisServerOptions(options: PortcullisFastifyOptions = {}):
     trustProxy: false,
     return503OnClosing: false,
     requestTimeout,
-    // Fastify's own handler timeout: it also aborts `request.signal`, so queries and outbound
-    // calls given that signal stop instead of running on after the 503.
-    handlerTimeout: limits.handlerTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     forceCloseConnections: 'idle',
     clientErrorHandler: createClientErrorHandler(headers.always, options.problemTypeBase),

@@ -8,7 +8,7 @@ import { request } from '../test-support/http-client.js';
 describe('R7 timeouts', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ REQUEST_TIMEOUT_MS: '1000' }, { extraV1Routes: registerProbeRoutes });
+    server = await startTestServer({ REQUEST_TIMEOUT_MS: '1000', HANDLER_TIMEOUT_MS: '400' }, { extraV1Routes: registerProbeRoutes });
   });
   after(() => server.close());
 
@@ -20,6 +20,21 @@ describe('R7 timeouts', () => {
     assert.equal(res.headers['retry-after'], '1');
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.ok(Date.now() - started < 2500, 'answered at the deadline, not when the handler finished');
+  });
+
+  it('the server-wide HANDLER_TIMEOUT_MS applies to routes without their own', async () => {
+    const started = Date.now();
+    const res = await request(server.url, { path: '/v1/probe/slow-default?ms=3000' });
+    assert.equal(res.status, 503);
+    assert.equal(res.json()['code'], 'service.timeout');
+    assert.ok(Date.now() - started < 2000);
+    assert.equal((await request(server.url, { path: '/v1/probe/slow-default?ms=50' })).status, 200);
+  });
+
+  it('a route with its own longer handlerTimeout is not cut at the server default', async () => {
+    const res = await request(server.url, { path: '/v1/probe/slow-own-timeout?ms=900' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json(), { waited: 900 });
   });
 
   it('a handler within its deadline answers normally', async () => {

@@ -28,6 +28,18 @@ export function registerProbeRoutes(v1: FastifyInstance): void {
     return { waited: ms };
   });
 
+  v1.get('/probe/slow-default', async (request) => {
+    const ms = Number((request.query as Record<string, string>)['ms'] ?? '0');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5_000)));
+    return { waited: ms };
+  });
+
+  v1.get('/probe/slow-own-timeout', { handlerTimeout: 5_000 }, async (request) => {
+    const ms = Number((request.query as Record<string, string>)['ms'] ?? '0');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5_000)));
+    return { waited: ms };
+  });
+
   v1.get('/probe/log', async (request) => {
     request.log.info({ user: { email: 'a@example.com', password: LEAKY_SECRET }, note: `Bearer ${LEAKY_SECRET}` }, `logging token=${LEAKY_SECRET}`);
     return { logged: true };
