@@ -1,5 +1,6 @@
 import { scrubText } from 'portcullis/audit';
 import { isPortcullisError } from 'portcullis/errors';
+import { enterInvocationDirectory } from './config/invocation-directory.js';
 import { loadConfig } from './config/load-config.js';
 import { startServer, stopServer } from './app/start-server.js';
 
@@ -8,6 +9,7 @@ import { startServer, stopServer } from './app/start-server.js';
  * variable, never a stack trace.
  */
 async function main(): Promise<void> {
+  enterInvocationDirectory(process.env, 'start');
   const config = loadConfig(process.env);
   const app = await startServer(config);
   let stopping = false;

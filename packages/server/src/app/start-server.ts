@@ -17,13 +17,16 @@ export interface StartOptions {
  * end-to-end tests, so the tests exercise exactly what production runs.
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<FastifyInstance> {
-  const database = await openDatabase(config.database);
+  // The app (and its logger) exists only after storage is open; errors before that are thrown.
+  let app: FastifyInstance | undefined;
+  const database = await openDatabase(config.database, {
+    onBackgroundError: (error) => app?.log.warn({ err: error, event: 'database_error' }, 'idle database connection failed'),
+  });
   let redis: RedisHandle | undefined;
   try {
     await migrateToLatest(database.db);
     const tls =
       config.tls === undefined ? undefined : { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
-    let app: FastifyInstance | undefined;
     if (config.redisUrl !== undefined) {
       redis = openRedis(config.redisUrl, (error) => app?.log.warn({ err: error, event: 'redis_error' }, 'redis connection error'));
     }

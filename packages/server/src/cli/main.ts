@@ -1,4 +1,4 @@
-import { enterInvocationDirectory } from './invocation-directory.js';
+import { enterInvocationDirectory } from '../config/invocation-directory.js';
 import { runCli } from './run-cli.js';
 
 /**
@@ -7,7 +7,7 @@ import { runCli } from './run-cli.js';
  * output is flushed before the process ends.
  */
 
-enterInvocationDirectory(process.env);
+enterInvocationDirectory(process.env, 'cli');
 process.exitCode = await runCli(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,

@@ -39,40 +39,70 @@ export async function readFirstLine(input: NodeJS.ReadableStream): Promise<strin
   return decodeUtf8(line);
 }
 
-interface Terminal {
-  readonly input: NodeJS.ReadStream;
-  readonly output: NodeJS.WritableStream;
+interface HiddenLineReader {
+  /** Writes `question`, then resolves with the next line typed (never echoed). */
+  next(question: string): Promise<string>;
+  close(): void;
 }
 
-/** One hidden line from a terminal in raw mode; Ctrl-C cancels, Backspace and Ctrl-U edit. */
-function promptHidden({ input, output }: Terminal, question: string): Promise<string> {
-  output.write(question);
+/**
+ * Reads lines from a terminal in raw mode, so nothing typed is echoed. Raw mode stays on across
+ * prompts (keys typed ahead are neither echoed nor lost); Ctrl-C cancels, Backspace and Ctrl-U edit.
+ */
+function hiddenLines(input: NodeJS.ReadStream, output: NodeJS.WritableStream): HiddenLineReader {
+  const pending: string[] = [];
+  let waiting: { resolve: (line: string) => void; reject: (error: PortcullisError) => void } | undefined;
+  let typed: string[] = [];
+  let failure: PortcullisError | undefined;
+
+  const deliver = () => {
+    if (waiting === undefined) return;
+    const current = waiting;
+    if (failure !== undefined) {
+      waiting = undefined;
+      current.reject(failure);
+    } else if (pending.length > 0) {
+      waiting = undefined;
+      current.resolve(pending.shift() ?? '');
+    }
+  };
+  const onData = (text: string) => {
+    for (const character of text) {
+      if (failure !== undefined) break;
+      if (character === '\r' || character === '\n' || character === '\u0004') {
+        pending.push(typed.join(''));
+        typed = [];
+        output.write('\n');
+      } else if (character === '\u0003') {
+        failure = usage('cancelled');
+        output.write('\n');
+      } else if (character === '\u007f' || character === '\b') typed.pop();
+      else if (character === '\u0015') typed = [];
+      else if (character >= ' ') typed.push(character);
+      if (typed.length > MAX_LINE_BYTES) failure = usage('the password is too long');
+    }
+    deliver();
+  };
+
+  // Raw mode goes on before any prompt is shown, so not even the first key is echoed.
   input.setRawMode(true);
   input.setEncoding('utf8');
+  input.on('data', onData);
   input.resume();
-  return new Promise((resolve, reject) => {
-    let typed: string[] = [];
-    const finish = (error: PortcullisError | undefined) => {
+  return {
+    next(question) {
+      output.write(question);
+      return new Promise((resolve, reject) => {
+        waiting = { resolve, reject };
+        deliver();
+      });
+    },
+    close() {
       input.off('data', onData);
       input.setRawMode(false);
       input.pause();
-      output.write('\n');
-      if (error === undefined) resolve(typed.join(''));
-      else reject(error);
-    };
-    const onData = (text: string) => {
-      for (const character of text) {
-        if (character === '\r' || character === '\n' || character === '\u0004') return finish(undefined);
-        if (character === '\u0003') return finish(usage('cancelled'));
-        if (character === '\u007f' || character === '\b') typed.pop();
-        else if (character === '\u0015') typed = [];
-        else if (character >= ' ') typed.push(character);
-        if (typed.length > MAX_LINE_BYTES) return finish(usage('the password is too long'));
-      }
-      return undefined;
-    };
-    input.on('data', onData);
-  });
+    },
+  };
 }
 
 /**
@@ -81,9 +111,13 @@ function promptHidden({ input, output }: Terminal, question: string): Promise<st
  */
 export async function readNewPassword(input: NodeJS.ReadStream, promptTo: NodeJS.WritableStream): Promise<string> {
   if (!input.isTTY) return readFirstLine(input);
-  const terminal = { input, output: promptTo };
-  const first = await promptHidden(terminal, 'Password (input hidden): ');
-  const second = await promptHidden(terminal, 'Repeat password: ');
-  if (first !== second) throw usage('the two passwords do not match');
-  return first;
+  const terminal = hiddenLines(input, promptTo);
+  try {
+    const first = await terminal.next('Password (input hidden): ');
+    const second = await terminal.next('Repeat password: ');
+    if (first !== second) throw usage('the two passwords do not match');
+    return first;
+  } finally {
+    terminal.close();
+  }
 }

@@ -23,6 +23,12 @@ function isHelp(word: string | undefined): boolean {
   return word === undefined || word === 'help' || word === '--help' || word === '-h';
 }
 
+/** Names the unknown command only when it looks like one: a pasted secret must not be echoed. */
+function describeUnknownCommand(...words: (string | undefined)[]): string {
+  const typed = words.filter((word): word is string => word !== undefined);
+  return typed.every((word) => /^[a-z][a-z-]{0,23}$/.test(word)) ? `unknown command "${typed.join(' ')}"` : 'unknown command';
+}
+
 /** Node's parseArgs errors, reworded as usage errors; their first sentence never holds a value. */
 function fromParseArgsError(error: unknown): PortcullisError | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -68,10 +74,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const command = commands[`${first} ${second ?? ''}`.trim()];
   try {
-    if (command === undefined) {
-      throw new PortcullisError('cli.usage', { detail: `unknown command "${[first, second].filter(Boolean).join(' ')}"` });
-    }
-    if (rest.some(isHelp) && rest.length === 1) {
+    if (command === undefined) throw new PortcullisError('cli.usage', { detail: describeUnknownCommand(first, second) });
+    if (rest.length === 1 && isHelp(rest[0])) {
       io.stdout.write(USAGE);
       return EXIT_OK;
     }

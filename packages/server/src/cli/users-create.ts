@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { hashPassword } from 'portcullis/auth';
 import { isPortcullisError, PortcullisError } from 'portcullis/errors';
 import { loadConfig } from '../config/load-config.js';
-import type { DatabaseTarget } from '../config/server-config.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { openDatabase } from '../db/open-database.js';
 import { createUser, normaliseEmail } from '../db/users-repository.js';
@@ -16,11 +15,10 @@ import type { CliIo } from './cli-io.js';
  * the password has been typed; the database is migrated first so this works on a fresh install.
  */
 
-/** Which database, for the operator, without the credentials a URL may carry. */
-function describeTarget(target: DatabaseTarget): string {
-  if (target.kind === 'sqlite') return `SQLite ${target.file}`;
+/** Which PostgreSQL server, for the operator, without the credentials the URL may carry. */
+function describePostgres(databaseUrl: string): string {
   try {
-    const url = new URL(target.url);
+    const url = new URL(databaseUrl);
     return `PostgreSQL ${url.host}${url.pathname}`;
   } catch {
     return 'PostgreSQL';
@@ -55,8 +53,9 @@ export async function usersCreate(args: readonly string[], io: CliIo): Promise<v
 
   const config = loadConfig(io.env);
   const database = await openDatabase(config.database).catch((error: unknown) => {
-    throw isPortcullisError(error) && error.detail !== undefined
-      ? new PortcullisError(error.code, { detail: `${error.detail} [${describeTarget(config.database)}]`, cause: error.cause })
+    // SQLite failures already name the file; a PostgreSQL one names no host, so add it here.
+    throw isPortcullisError(error) && error.detail !== undefined && config.database.kind === 'postgres'
+      ? new PortcullisError(error.code, { detail: `${error.detail} [${describePostgres(config.database.url)}]`, cause: error.cause })
       : error;
   });
   try {

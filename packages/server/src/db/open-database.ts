@@ -16,7 +16,10 @@ export interface AppDatabase {
   readonly kind: 'sqlite' | 'postgres';
   /** Runs `select 1`; throws `storage.unavailable` if the database does not answer in time. */
   ping(): Promise<void>;
-  /** Releases the connection or pool; idempotent. Later queries and pings fail. */
+  /**
+   * Releases the connection or pool; idempotent. Later queries and pings fail. On PostgreSQL it
+   * waits for checked-out connections to come back, so bound it with the shutdown timeout.
+   */
   close(): Promise<void>;
 }
 
@@ -65,7 +68,12 @@ async function answersWithin(work: Promise<unknown>, timeoutMs: number): Promise
  * await database.close();
  */
 export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): Promise<AppDatabase> {
-  const settings = { ...DEFAULTS, ...options };
+  const settings = {
+    poolSize: options.poolSize ?? DEFAULTS.poolSize,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    pingTimeoutMs: options.pingTimeoutMs ?? DEFAULTS.pingTimeoutMs,
+    busyTimeoutMs: options.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs,
+  };
   const dialect =
     target.kind === 'sqlite'
       ? createSqliteDialect({ file: target.file, busyTimeoutMs: settings.busyTimeoutMs })

@@ -21,6 +21,7 @@ export function createSqliteDialect({ file, busyTimeoutMs }: SqliteSettings): Sq
   let database: BetterSqlite3.Database;
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // better-sqlite3's `timeout` is SQLite's busy_timeout.
     database = new BetterSqlite3(file, { timeout: busyTimeoutMs });
   } catch (cause) {
     throw new PortcullisError('storage.unavailable', {
@@ -31,7 +32,6 @@ export function createSqliteDialect({ file, busyTimeoutMs }: SqliteSettings): Sq
   try {
     database.pragma('journal_mode = WAL');
     database.pragma('foreign_keys = ON');
-    database.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   } catch (cause) {
     database.close();
     throw new PortcullisError('storage.unavailable', {
