@@ -47,7 +47,6 @@ export function buildSecurityHeaders(options: SecurityHeaderOptions = {}): Secur
     'referrer-policy': options.referrerPolicy ?? 'no-referrer',
     'permissions-policy': options.permissionsPolicy ?? DEFAULT_PERMISSIONS_POLICY,
     'cross-origin-resource-policy': options.crossOriginResourcePolicy ?? 'same-origin',
-    'cross-origin-opener-policy': 'same-origin',
   };
   if (options.cacheControl !== false) always['cache-control'] = options.cacheControl ?? 'no-store';
 
