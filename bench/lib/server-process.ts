@@ -1,7 +1,8 @@
 /**
  * Starts one variant's server as its own pinned child process and stops it again. Every variant
- * is launched with the same node flags (tsx, the portcullis-source condition), so start-up and
- * module loading differ only in the stack itself.
+ * runs as compiled JavaScript with plain `node` (the library from its `dist`), as in production:
+ * under tsx's loader hooks the TypeScript-sourced side was measurably slower (process.nextTick
+ * alone cost ~2x), which would have penalised one variant for how it was loaded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,7 +36,7 @@ export class ServerStartError extends Error {
 }
 
 function nodeArgs(variant: Variant, cpuProfileDir: string | undefined): string[] {
-  const args = ['--conditions=portcullis-source', '--import', 'tsx'];
+  const args: string[] = [];
   if (cpuProfileDir !== undefined) {
     const dir = join(cpuProfileDir, variant.name);
     mkdirSync(dir, { recursive: true });

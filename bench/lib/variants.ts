@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 
 export const BASELINE = 'bare-fastify';
-export const VARIANT_NAMES = [BASELINE, 'express-stack', 'fastify-plugins', 'portcullis'] as const;
+export const VARIANT_NAMES = [BASELINE, 'fastify-same-headers', 'express-stack', 'fastify-plugins', 'portcullis'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
 export interface Variant {
@@ -19,7 +19,8 @@ export interface Variant {
   sendsSecurityHeaders: boolean;
 }
 
-const script = (name: VariantName): string => fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
+// Servers run from the build (`npm run bench` compiles them first into bench/dist).
+const script = (name: VariantName): string => fileURLToPath(new URL(`../dist/servers/${name}.js`, import.meta.url));
 
 export const VARIANTS: readonly Variant[] = [
   {
@@ -30,6 +31,15 @@ export const VARIANTS: readonly Variant[] = [
     validatesBody: false,
     sendsCors: false,
     sendsSecurityHeaders: false,
+  },
+  {
+    name: 'fastify-same-headers',
+    script: script('fastify-same-headers'),
+    description: 'reference floor: bare Fastify + the exact response headers Portcullis sends, copied by one hook',
+    verifiesJwt: false,
+    validatesBody: false,
+    sendsCors: true,
+    sendsSecurityHeaders: true,
   },
   {
     name: 'express-stack',

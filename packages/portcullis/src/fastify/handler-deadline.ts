@@ -28,22 +28,27 @@ interface WatchedSocket extends Socket {
 export class HandlerDeadlines {
   private readonly sockets = new Set<WatchedSocket>();
   private timer: NodeJS.Timeout | undefined;
+  /** Time as of the last sweep: deadlines are only checked at sweeps, so this is precise enough. */
+  private clock = 0;
 
   constructor(private readonly sweepEveryMs: number) {}
 
-  track(reply: FastifyReply, deadline: number): void {
+  /** Watches `reply` until `timeoutMs` from now (to within one sweep). */
+  track(reply: FastifyReply, timeoutMs: number): void {
     const socket = reply.raw.socket as WatchedSocket | null;
     if (socket === null) return;
+    if (this.timer === undefined) {
+      // The clock starts with the sweeps; from then on every sweep keeps it current.
+      this.clock = Date.now();
+      this.timer = setInterval(() => this.sweep(), this.sweepEveryMs);
+      this.timer.unref();
+    }
     if (!(DEADLINE in socket)) {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
-      if (this.timer === undefined) {
-        this.timer = setInterval(() => this.sweep(), this.sweepEveryMs);
-        this.timer.unref();
-      }
     }
     socket[CURRENT] = reply;
-    socket[DEADLINE] = deadline;
+    socket[DEADLINE] = this.clock + timeoutMs;
   }
 
   /** A route timed by Fastify's own `handlerTimeout` leaves the default deadline. */
@@ -54,6 +59,7 @@ export class HandlerDeadlines {
 
   private sweep(): void {
     const now = Date.now();
+    this.clock = now;
     for (const socket of this.sockets) {
       const reply = socket[CURRENT];
       if (reply === undefined || now < (socket[DEADLINE] ?? Infinity)) continue;

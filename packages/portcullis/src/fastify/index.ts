@@ -1,5 +1,5 @@
 export { portcullisPlugin } from './plugin.js';
 export { portcullisServerOptions, STRONG_TLS_CIPHERS } from './server-options.js';
 export { DEFAULT_LIMITS, type PortcullisFastifyOptions, type PortcullisRouteConfig } from './options.js';
-export { SAFE_REQUEST_ID, REQUEST_ID_HEADER } from './request-id.js';
+export { SAFE_REQUEST_ID, REQUEST_ID_HEADER, newRequestId } from './request-id.js';
 export { fromFrameworkError } from './framework-errors.js';

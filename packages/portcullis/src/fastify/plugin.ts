@@ -99,7 +99,7 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
       reply.code(204).send();
       return;
     }
-    deadlines.track(reply, Date.now() + limits.handlerTimeoutMs);
+    deadlines.track(reply, limits.handlerTimeoutMs);
     next();
   });
 

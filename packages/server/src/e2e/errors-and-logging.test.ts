@@ -86,10 +86,10 @@ describe('E2 request id and redacted logging', () => {
   });
 
   it('replaces a malformed or oversized X-Request-ID with a generated one', async () => {
-    for (const id of ['has space', 'x'.repeat(200), '<script>', 'a"b', '{"json":1}', '../../etc', '-leading-dash', 'ünïcode']) {
+    for (const id of ['has space', 'x'.repeat(200), '<script>', 'a"b', '{"json":1}', '../../etc', '.leading-dot', 'ünïcode']) {
       const res = await request(server.url, { path: '/health', headers: { 'x-request-id': id } });
       assert.notEqual(res.headers['x-request-id'], id, id);
-      assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/, id);
+      assert.match(String(res.headers['x-request-id']), /^[A-Za-z0-9_-]{16}$/, id);
       assert.ok(!server.logText().includes(`"${id}"`), `${id} never logged as an id`);
     }
   });
