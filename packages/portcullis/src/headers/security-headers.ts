@@ -29,8 +29,7 @@ export const HSTS_TWO_YEARS = 63_072_000;
 
 // Sensor, capture and payment features off. Kept short on purpose: these bytes go on every
 // response, and with CSP default-src 'none' no document of ours can use a feature anyway.
-const DEFAULT_PERMISSIONS_POLICY =
-  'accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), microphone=(), payment=(), usb=()';
+const DEFAULT_PERMISSIONS_POLICY = 'camera=(), geolocation=(), microphone=(), payment=(), usb=()';
 
 /**
  * Computes the header sets once.
