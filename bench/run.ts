@@ -121,7 +121,9 @@ async function main(): Promise<void> {
     rounds,
   };
   printReport(report);
-  const written = writeReport(report, options.quick ? 'quick' : 'latest');
+  // Only a complete, unprofiled run may replace latest.*, the figures the README quotes.
+  const complete = options.variants.length === VARIANTS.length && options.cpuProfileDir === undefined;
+  const written = writeReport(report, options.quick ? 'quick' : complete ? 'latest' : 'partial');
   console.log(`\nWritten: ${written.join(', ')}`);
 }
 
