@@ -74,3 +74,29 @@ describe('parseJsonBody', () => {
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
   });
 });
+
+describe('parseJsonBody fast path', () => {
+  it('still refuses forbidden keys spelled with unicode escapes', () => {
+    for (const text of ['{"\\u0024gt":1}', '{"\\u005f_proto__":{"x":1}}', '{"a\\u002eb":1}', '{"constr\\u0075ctor":{}}']) {
+      assert.throws(() => parseJsonBody(text), { code: 'request.forbidden_key' }, text);
+    }
+  });
+
+  it('agrees with the full walk on any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), (value) => {
+        const text = JSON.stringify(value);
+        const refused = (() => {
+          try {
+            parseJsonBody(text, { maxDepth: 100 });
+            return false;
+          } catch {
+            return true;
+          }
+        })();
+        assert.equal(refused, containsForbiddenKey(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
