@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { registerProbeRoutes } from '../test-support/probe-routes.js';
-import { postJson, request, type TestResponse } from '../test-support/http-client.js';
+import { postJson, request, sendRaw, type TestResponse } from '../test-support/http-client.js';
 
 function assertProblem(res: TestResponse, status: number, code: string): Record<string, unknown> {
   assert.equal(res.status, status, `${code}: ${res.text}`);
@@ -130,13 +129,7 @@ describe('R7/V2/V3 request body and query guards', () => {
   });
 
   it('400 problem+json for malformed HTTP, answered on the raw socket', async () => {
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(server.port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'));
-      let data = '';
-      socket.on('data', (chunk) => (data += chunk.toString()));
-      socket.on('end', () => resolve(data));
-      socket.on('error', reject);
-    });
+    const raw = await sendRaw(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
     assert.match(raw, /^HTTP\/1\.1 400 /);
     assert.match(raw, /content-type: application\/problem\+json/);
     assert.match(raw, /x-content-type-options: nosniff/);

@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { registerProbeRoutes } from '../test-support/probe-routes.js';
-import { request } from '../test-support/http-client.js';
+import { request, sendRaw } from '../test-support/http-client.js';
 
 describe('R7 timeouts', () => {
   let server: TestServer;
@@ -44,15 +43,7 @@ describe('R7 timeouts', () => {
 
   it('a body that never finishes arriving gets 408 problem+json and the connection closed', async () => {
     const started = Date.now();
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(server.port, '127.0.0.1', () => {
-        socket.write('POST /v1/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
-      });
-      let data = '';
-      socket.on('data', (chunk) => (data += chunk.toString()));
-      socket.on('close', () => resolve(data));
-      socket.on('error', reject);
-    });
+    const raw = await sendRaw(server.port, 'POST /v1/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
     assert.match(raw, /^HTTP\/1\.1 408 /);
     assert.match(raw, /"code":"request.timeout"/);
     assert.match(raw, /x-frame-options: DENY/);
@@ -60,13 +51,7 @@ describe('R7 timeouts', () => {
   });
 
   it('headers that never finish arriving are cut off too (slowloris)', async () => {
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(server.port, '127.0.0.1', () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: 1'));
-      let data = '';
-      socket.on('data', (chunk) => (data += chunk.toString()));
-      socket.on('close', () => resolve(data));
-      socket.on('error', reject);
-    });
+    const raw = await sendRaw(server.port, 'GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: 1');
     assert.match(raw, /^HTTP\/1\.1 408 /);
   });
 });

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
@@ -73,4 +74,18 @@ export function request(baseUrl: string, options: TestRequest = {}): Promise<Tes
 /** A JSON POST, the most common shape in these tests. */
 export function postJson(baseUrl: string, path: string, body: string, headers: OutgoingHttpHeaders = {}): Promise<TestResponse> {
   return request(baseUrl, { method: 'POST', path, body, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/**
+ * Writes `payload` as-is on a fresh TCP connection (no HTTP client in between, so malformed and
+ * unfinished requests can be sent) and resolves with everything the server wrote before closing.
+ */
+export function sendRaw(port: number, payload: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(payload));
+    let data = '';
+    socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+    socket.on('close', () => resolve(data));
+    socket.on('error', reject);
+  });
 }
