@@ -1,14 +1,6 @@
 import { canonicalAddress, canonicalForwardedHop } from './ip-address.js';
 import type { ProxyTrust } from './proxy-trust.js';
 
-/** Where a request came from, as decided once per request and never re-parsed downstream. */
-export interface TransportFacts {
-  /** Canonical client address: the limiter key and the address in security events. */
-  readonly clientAddress: string;
-  /** True when the client's leg was TLS (directly, or as reported by a trusted proxy). */
-  readonly secure: boolean;
-}
-
 /**
  * Resolves the client address. X-Forwarded-For is read right to left only while each hop is a
  * trusted proxy; the first untrusted hop is the client. A malformed hop ends the walk at the last
@@ -42,18 +34,4 @@ export function resolveSecure(encrypted: boolean, peer: string | undefined, forw
   const comma = forwardedProto.lastIndexOf(',');
   const last = (comma === -1 ? forwardedProto : forwardedProto.slice(comma + 1)).trim().toLowerCase();
   return last === 'https';
-}
-
-/** Both facts in one call, for adapters. */
-export function resolveTransport(
-  encrypted: boolean,
-  peer: string | undefined,
-  forwardedFor: string | undefined,
-  forwardedProto: string | undefined,
-  trust: ProxyTrust,
-): TransportFacts {
-  return {
-    clientAddress: resolveClientAddress(peer, forwardedFor, trust),
-    secure: resolveSecure(encrypted, peer, forwardedProto, trust),
-  };
 }

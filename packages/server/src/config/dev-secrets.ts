@@ -30,7 +30,12 @@ export function loadOrCreateDevSecrets(dataDir: string): ServerSecrets {
     appSecret: generateSecret(48),
     encryptionKey: randomBytes(32).toString('base64'),
   };
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code ?? 'write failed';
+    throw new PortcullisError('config.invalid', { detail: `DATA_DIR ${dataDir} cannot hold the development secrets (${reason})`, cause });
+  }
   return secrets;
 }

@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -83,6 +83,12 @@ describe('loadConfig (A10)', () => {
     for (const [env, expected] of cases) {
       assert.throws(() => loadConfig({ DATA_DIR: join(dir, 'dev'), ...env }), { code: 'config.invalid', message: expected }, JSON.stringify(env));
     }
+  });
+
+  it('an unusable DATA_DIR in development is a coded error naming it, not a raw filesystem error', () => {
+    const blocker = join(dir, 'not-a-directory');
+    writeFileSync(blocker, 'x');
+    assert.throws(() => loadConfig({ DATA_DIR: join(blocker, 'data') }), { code: 'config.invalid', message: /DATA_DIR .* cannot hold/ });
   });
 
   it('parses lists and database URLs', () => {

@@ -42,7 +42,7 @@ describe('T4 CORS allowlist', () => {
       headers: { origin: 'null', 'access-control-request-method': 'POST' },
     });
     assert.equal(preflight.headers['access-control-allow-origin'], undefined);
-    assert.ok(preflight.status < 500);
+    assert.equal(preflight.status, 204);
   });
 
   it('answers a preflight with 204, methods, headers and max-age', async () => {
@@ -65,9 +65,10 @@ describe('T4 CORS allowlist', () => {
       path: '/v1',
       headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'DELETE' },
     });
-    assert.ok(res.status < 500);
+    assert.equal(res.status, 204);
     assert.equal(res.headers['access-control-allow-origin'], undefined);
     assert.equal(res.headers['access-control-allow-methods'], undefined);
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
   });
 
   it('an origin with an explicit port matches exactly', async () => {
