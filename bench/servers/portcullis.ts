@@ -1,11 +1,15 @@
 /**
- * Fastify 5 with Portcullis. Today it carries the foundation checkpoints (security headers, CORS,
- * request id, transport, body/depth limits, key guard, problem+json); JWT, rate limiting and
- * schema validation arrive with later issues. Until then the body is checked with zod's
- * safeParse in the handler, so validation costs the same as on the other validating sides.
+ * Fastify 5 with Portcullis: the foundation checkpoints (security headers, CORS, request id,
+ * transport, body/depth limits, key guard, problem+json), load shedding, and the general rate
+ * limit per client address (GCRA in memory, with the IETF RateLimit fields on every response).
+ * The limit is set far above what the bench sends, as it is for the other stacks, so every request
+ * pays for a real decision and none is refused. JWT and schema validation arrive with later
+ * issues; until then the body is checked with zod's safeParse in the handler, so validation costs
+ * the same as on the other validating sides.
  */
 import Fastify from 'fastify';
 import { portcullisPlugin, portcullisServerOptions, type PortcullisFastifyOptions } from 'portcullis/fastify';
+import { createRateLimitPolicy } from 'portcullis/ratelimit';
 import { ALLOWED_ORIGIN, ORDER_ROUTE } from '../lib/fixture.ts';
 import { LISTEN_HOST, announceReady } from '../lib/listen.ts';
 import { invalidOrderReply, orderReply, orderSchema } from '../lib/order.ts';
@@ -15,6 +19,7 @@ const options: PortcullisFastifyOptions = {
   // The bench speaks plain HTTP on loopback; HTTPS enforcement is measured as its check, not TLS.
   transport: { requireHttps: false, trustedProxies: [] },
   limits: { bodyLimit: 1_048_576, jsonDepth: 32 },
+  rateLimit: { general: { policy: createRateLimitPolicy({ name: 'api', limit: { algorithm: 'gcra', limit: 60_000_000, windowMs: 60_000 } }) } },
   logger: false,
 };
 

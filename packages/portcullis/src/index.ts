@@ -6,3 +6,4 @@ export * from './input/index.js';
 export * from './audit/index.js';
 export * from './config/index.js';
 export * from './auth/index.js';
+export * from './ratelimit/index.js';

@@ -29,6 +29,13 @@ export const errorCatalogue = {
   'transport.https_required': { status: 403, title: 'HTTPS is required', slug: 'https-required' },
   'service.timeout': { status: 503, title: 'The request could not be completed in time', slug: 'service-timeout' },
   'service.unavailable': { status: 503, title: 'Service unavailable', slug: 'service-unavailable' },
+  'ratelimit.exceeded': { status: 429, title: 'Too many requests: the quota is used up', slug: 'quota-exceeded' },
+  'ratelimit.unavailable': {
+    status: 503,
+    title: 'Rate limiting is unavailable, so the request was not admitted',
+    slug: 'rate-limit-unavailable',
+  },
+  'service.overloaded': { status: 503, title: 'Server is overloaded; retry later', slug: 'overloaded' },
   'service.shutting_down': { status: 503, title: 'Server is shutting down', slug: 'shutting-down' },
   'internal.unexpected': { status: 500, title: 'Internal server error', slug: 'internal' },
   'config.invalid': { status: 500, title: 'Invalid configuration', slug: 'config-invalid' },

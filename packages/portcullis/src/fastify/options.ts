@@ -1,6 +1,8 @@
 import type { CorsOptions } from '../cors/index.js';
 import type { SecurityHeaderOptions } from '../headers/index.js';
 import type { RedactingLoggerOptions } from '../audit/index.js';
+import type { LoadSheddingOptions } from '../ratelimit/index.js';
+import type { RouteRateLimit } from './rate-limit-hooks.js';
 
 /** Everything the Fastify adapter wires, one section per checkpoint. All sections are optional. */
 export interface PortcullisFastifyOptions {
@@ -36,6 +38,18 @@ export interface PortcullisFastifyOptions {
     /** Accept keys containing `.` in bodies and queries. Default false. */
     readonly allowDottedKeys?: boolean;
   };
+  readonly rateLimit?: {
+    /**
+     * The general limit (R4), on every route and on 404s, unless a route opts out with
+     * `config.portcullis.rateLimit: false` or `{ general: false }`.
+     */
+    readonly general?: RouteRateLimit;
+  };
+  /**
+   * Refuse new requests with 503 while the event loop lags (R7). On by default (500 ms);
+   * `false` turns it off. Exempt paths (health probes) are always served.
+   */
+  readonly loadShedding?: false | (LoadSheddingOptions & { readonly exemptPaths?: readonly string[] });
   /** `false` disables logging; otherwise pino with redaction (E2). */
   readonly logger?: false | RedactingLoggerOptions;
   /** Log one line per request at info level. Default true. */
@@ -47,6 +61,11 @@ export interface PortcullisFastifyOptions {
 /** Per-route settings, under a route's `config.portcullis`. */
 export interface PortcullisRouteConfig {
   readonly jsonDepth?: number;
+  /**
+   * `false`: no rate limit at all on this route. Otherwise `limits` run after the general limit
+   * (skip that one with `general: false`), in order.
+   */
+  readonly rateLimit?: false | { readonly general?: boolean; readonly limits?: readonly RouteRateLimit[] };
 }
 
 export const DEFAULT_LIMITS = {

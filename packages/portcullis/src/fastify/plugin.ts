@@ -4,6 +4,7 @@ import { createCorsPolicy } from '../cors/index.js';
 import { PortcullisError, PROBLEM_CONTENT_TYPE, newErrorId, toProblem } from '../errors/index.js';
 import { buildSecurityHeaders } from '../headers/index.js';
 import { assertSafeQueryKeys, isForbiddenQueryKey, parseJsonBody } from '../input/index.js';
+import { LoadShedder, type RateLimitPolicy } from '../ratelimit/index.js';
 import { assertHttps, createHttpsPolicy, createProxyTrust } from '../transport/index.js';
 import { fromFrameworkError } from './framework-errors.js';
 import { HandlerDeadlines } from './handler-deadline.js';
@@ -11,6 +12,7 @@ import { DEFAULT_LIMITS, type PortcullisFastifyOptions, type PortcullisRouteConf
 import { REQUEST_ID_HEADER } from './request-id.js';
 import { resolveRequestTransport } from './request-transport.js';
 import { createResponseHeaderSets } from './response-headers.js';
+import { createRateLimitHook, refundSuccessful, type RouteRateLimit } from './rate-limit-hooks.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,9 +34,12 @@ const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
 const UTF8_CHARSET = /charset="?utf-8"?\s*(;|$)/i;
 const SHUTTING_DOWN_HEADERS = Object.freeze({ 'retry-after': '5', connection: 'close' });
 
-function prependRouteHook(route: { onRequest?: unknown }, hook: Hook): void {
-  const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-  route.onRequest = [hook, ...own];
+type HookPhase = 'onRequest' | 'preHandler' | 'onResponse';
+
+function prependRouteHook(route: Partial<Record<HookPhase, unknown>>, hook: Hook, phase: HookPhase = 'onRequest'): void {
+  const current = route[phase];
+  const own = current === undefined ? [] : Array.isArray(current) ? current : [current];
+  route[phase] = [hook, ...own];
 }
 
 function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions): void {
@@ -50,6 +55,32 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
   const deadlines = new HandlerDeadlines(Math.max(10, Math.min(250, Math.floor(limits.handlerTimeoutMs / 4))));
   const routeMethods = new Set<string>();
   let closing = false;
+  const shedding = options.loadShedding === false ? undefined : options.loadShedding ?? {};
+  const shedder = shedding === undefined ? undefined : new LoadShedder({
+    ...shedding,
+    onChange: (event) => {
+      app.log.warn(event, event.event === 'load.shedding_started' ? 'event loop lagging: shedding new requests' : 'event loop recovered');
+      shedding.onChange?.(event);
+    },
+  });
+  const shedExempt = new Set(shedding?.exemptPaths ?? []);
+  const general = options.rateLimit?.general;
+  const loggedPolicies = new Set<RateLimitPolicy>();
+  const logPolicyEvents = (policy: RateLimitPolicy): void => {
+    if (loggedPolicies.has(policy)) return;
+    loggedPolicies.add(policy);
+    policy.addListener((event) => app.log.warn(event, 'rate limit store state changed'));
+  };
+  const hookFor = new Map<RouteRateLimit, Hook>();
+  const rateLimitHook = (limit: RouteRateLimit): Hook => {
+    let hook = hookFor.get(limit);
+    if (hook === undefined) {
+      logPolicyEvents(limit.policy);
+      hook = createRateLimitHook(limit);
+      hookFor.set(limit, hook);
+    }
+    return hook;
+  };
 
   app.decorateRequest('clientAddress', '');
   app.decorateRequest('secureTransport', false);
@@ -64,6 +95,13 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
         deadlines.release(reply);
         next();
       });
+    }
+    const routeLimit = route.config?.portcullis?.rateLimit;
+    if (routeLimit !== false) {
+      const limits = [...(general !== undefined && routeLimit?.general !== false ? [general] : []), ...(routeLimit?.limits ?? [])];
+      // Prepended last-first, so the general limit runs first and before the route's own hooks.
+      for (const limit of limits.reverse()) prependRouteHook(route, rateLimitHook(limit), limit.phase ?? 'onRequest');
+      if (limits.some((limit) => limit.skipSuccessful === true)) prependRouteHook(route, refundSuccessful, 'onResponse');
     }
     const depth = route.config?.portcullis?.jsonDepth;
     if (depth !== undefined) {
@@ -88,6 +126,10 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
     }
     const url = raw.url ?? '/';
     const queryAt = url.indexOf('?');
+    if (shedder !== undefined && shedder.overloaded && !shedExempt.has(queryAt === -1 ? url : url.slice(0, queryAt))) {
+      next(shedder.refusal);
+      return;
+    }
     try {
       if (https.required && !request.secureTransport) assertHttps(https, false, queryAt === -1 ? url : url.slice(0, queryAt));
       if (queryAt !== -1) assertSafeQueryKeys(request.query as Record<string, unknown>, isForbiddenQuery);
@@ -130,7 +172,9 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
   });
 
   // E1: 404 and 405 look the same on every path; 405 adds Allow with the methods that do exist.
-  app.setNotFoundHandler(function answerNotFound(request, reply) {
+  // 404s count against the general limit too, or scanning for routes would be free.
+  const notFoundHooks = general === undefined ? {} : { preHandler: rateLimitHook(general) };
+  app.setNotFoundHandler(notFoundHooks, function answerNotFound(request, reply) {
     const queryAt = request.url.indexOf('?');
     const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
     const allowed: string[] = [];
@@ -150,6 +194,7 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
   });
   app.addHook('onClose', function stopDeadlines(_instance, next) {
     deadlines.stop();
+    shedder?.stop();
     next();
   });
 }

@@ -1,0 +1,32 @@
+/**
+ * GCRA, the leaky bucket as a meter: each unit pushes a theoretical arrival time (TAT) forward by
+ * the emission interval `windowMs / limit`; a request is admitted while its TAT stays within
+ * `burst` intervals of now. Time is counted in units of 1/timeScale ms so the interval
+ * (`unitScale` units) is an integer. State: `a` = TAT in those units (0 = fresh).
+ */
+import type { NormalisedLimit } from '../types.js';
+import { ceilDiv, type LimitState, type StepResult } from './limit-state.js';
+
+export function stepGcra(state: LimitState, spec: NormalisedLimit, cost: number, now: number, out: StepResult): void {
+  const scaledNow = now * spec.timeScale;
+  const interval = spec.unitScale;
+  const tolerance = spec.burst * interval;
+  const tat = state.a > scaledNow ? state.a : scaledNow;
+  const nextTat = tat + cost * interval;
+  out.allowed = nextTat - scaledNow <= tolerance;
+  const heldUntil = out.allowed ? nextTat : tat;
+  if (out.allowed) {
+    state.a = nextTat;
+    out.retryAfterMs = 0;
+  } else {
+    out.retryAfterMs = ceilDiv(nextTat - tolerance - scaledNow, spec.timeScale);
+  }
+  out.remaining = Math.floor((tolerance - (heldUntil - scaledNow)) / interval);
+  out.resetAfterMs = ceilDiv(heldUntil - scaledNow, spec.timeScale);
+}
+
+export function refundGcra(state: LimitState, spec: NormalisedLimit, cost: number, now: number): number {
+  const scaledNow = now * spec.timeScale;
+  state.a = Math.max(scaledNow, state.a - cost * spec.unitScale);
+  return ceilDiv(state.a - scaledNow, spec.timeScale);
+}

@@ -1,0 +1,15 @@
+export * from './types.js';
+export { normaliseLimit, checkCost } from './limit-spec.js';
+export { createMemoryLimiter, MemoryRateLimiter, type MemoryLimiterOptions } from './memory-limiter.js';
+export { addressKey, compoundKey, keyPart } from './limit-keys.js';
+export { formatPolicyItem, formatLimitItem, retryAfterSeconds, assertPolicyName } from './limit-fields.js';
+export { StoreGuard, type FailMode, type GuardedDecision, type StoreGuardOptions, type StoreStateEvent } from './store-guard.js';
+export {
+  createRateLimitPolicy,
+  RateLimitPolicy,
+  type PolicyDecision,
+  type RateLimitPolicyEvent,
+  type RateLimitPolicyOptions,
+  type SlowDownOptions,
+} from './rate-limit-policy.js';
+export { LoadShedder, type LoadSheddingOptions } from './load-shedder.js';

@@ -1,0 +1,167 @@
+/**
+ * The in-memory limiter: one process, synchronous decisions, bounded memory.
+ *
+ * Policy at capacity (`maxKeys`): a record is only ever dropped once it has returned to the fresh
+ * state (its window, bucket, log and any penalty have expired), so no live counter is forgotten.
+ * Expired records are reclaimed by a sweep that advances a little on every new key and scans
+ * harder when the store is full. When the store is full of live records, new keys share a single
+ * overflow record with the same limit: an attacker rotating keys can throttle other newcomers but
+ * cannot free the counter of a key that is already limited or blocked. `onFull` is called once
+ * each time the store enters that state.
+ */
+import { PortcullisError } from '../errors/index.js';
+import { algorithms, LimitState, type Algorithm, type StepResult } from './algorithms/index.js';
+import { checkCost, normaliseLimit } from './limit-spec.js';
+import { penaltyExpiresAt, recordViolation } from './penalty.js';
+import type { LimitSpec, NormalisedLimit, RateLimitDecision, RateLimiter } from './types.js';
+
+export interface MemoryLimiterOptions {
+  /** Most keys held at once; default 100,000 (roughly 20 MB with short keys). */
+  readonly maxKeys?: number;
+  /** Called once each time the store fills with live records and new keys start sharing one. */
+  readonly onFull?: () => void;
+  /** Milliseconds clock used when `decide` is given no `now`; default `Date.now`. */
+  readonly clock?: () => number;
+}
+
+const SWEEP_PER_INSERT = 2;
+const SWEEP_WHEN_FULL = 32;
+
+export class MemoryRateLimiter implements RateLimiter {
+  readonly spec: NormalisedLimit;
+  readonly maxKeys: number;
+  private readonly records = new Map<string, LimitState>();
+  private readonly overflow = new LimitState();
+  private readonly algorithm: Algorithm;
+  private readonly clock: () => number;
+  private readonly onFull: (() => void) | undefined;
+  private readonly out: StepResult = { allowed: false, remaining: 0, resetAfterMs: 0, retryAfterMs: 0 };
+  private sweepCursor: Iterator<[string, LimitState]> | undefined;
+  private latest = 0;
+  private full = false;
+
+  constructor(spec: LimitSpec, options: MemoryLimiterOptions = {}) {
+    this.spec = normaliseLimit(spec);
+    this.algorithm = algorithms[this.spec.algorithm];
+    const maxKeys = options.maxKeys ?? 100_000;
+    if (!Number.isInteger(maxKeys) || maxKeys < 1) {
+      throw new PortcullisError('config.invalid', { detail: 'rate limit: maxKeys must be a positive integer' });
+    }
+    this.maxKeys = maxKeys;
+    this.clock = options.clock ?? Date.now;
+    this.onFull = options.onFull;
+  }
+
+  /** Keys currently held (for tests and metrics). */
+  get size(): number {
+    return this.records.size;
+  }
+
+  decide(key: string, cost = 1, now?: number): RateLimitDecision {
+    checkCost(cost);
+    const at = this.monotonic(now);
+    let state = this.records.get(key);
+    let isNew = false;
+    if (state === undefined) {
+      state = this.admitKey(at);
+      isNew = state !== this.overflow;
+    } else if (state.expiresAt <= at) {
+      state.reset();
+    }
+    const penalty = this.spec.penalty;
+    if (penalty !== undefined && state.blockedUntil > at) {
+      const blockedFor = state.blockedUntil - at;
+      return { allowed: false, limit: this.spec.limit, remaining: 0, resetAfterMs: blockedFor, retryAfterMs: blockedFor, blocked: true };
+    }
+    const out = this.out;
+    this.algorithm.step(state, this.spec, cost, at, out);
+    let retryAfterMs = out.retryAfterMs;
+    let blocked = false;
+    let expiresAt = at + out.resetAfterMs;
+    if (penalty !== undefined) {
+      if (!out.allowed && cost > 0) {
+        const blockMs = recordViolation(state, penalty, at);
+        if (blockMs > 0) {
+          blocked = true;
+          retryAfterMs = Math.max(retryAfterMs, blockMs);
+        }
+      }
+      expiresAt = Math.max(expiresAt, penaltyExpiresAt(state, penalty));
+    }
+    state.expiresAt = expiresAt;
+    if (isNew && expiresAt > at) this.records.set(key, state);
+    return {
+      allowed: out.allowed,
+      limit: this.spec.limit,
+      remaining: out.remaining,
+      resetAfterMs: out.resetAfterMs,
+      retryAfterMs,
+      blocked,
+    };
+  }
+
+  refund(key: string, cost = 1, now?: number): void {
+    checkCost(cost);
+    const at = this.monotonic(now);
+    const state = this.records.get(key);
+    if (state === undefined || state.expiresAt <= at) return;
+    const freshIn = this.algorithm.refund(state, this.spec, cost, at);
+    const penalty = this.spec.penalty;
+    state.expiresAt = Math.max(at + freshIn, penalty === undefined ? 0 : penaltyExpiresAt(state, penalty));
+  }
+
+  /** Drops every record (tests, or an operator's reset). */
+  clear(): void {
+    this.records.clear();
+    this.overflow.reset();
+    this.sweepCursor = undefined;
+  }
+
+  private monotonic(now: number | undefined): number {
+    // A wall clock stepping back must not reopen a window that was already counted.
+    const at = now ?? this.clock();
+    if (at > this.latest) this.latest = at;
+    return this.latest;
+  }
+
+  /** A fresh record for a new key, or the shared overflow record when the store is full of live ones. */
+  private admitKey(now: number): LimitState {
+    this.sweep(now, SWEEP_PER_INSERT);
+    if (this.records.size >= this.maxKeys) this.sweep(now, SWEEP_WHEN_FULL);
+    if (this.records.size >= this.maxKeys) {
+      if (!this.full) {
+        this.full = true;
+        this.onFull?.();
+      }
+      if (this.overflow.expiresAt <= now) this.overflow.reset();
+      return this.overflow;
+    }
+    this.full = false;
+    return new LimitState();
+  }
+
+  private sweep(now: number, budget: number): void {
+    if (this.records.size === 0) return;
+    let cursor = this.sweepCursor ?? this.records.entries();
+    for (let scanned = 0; scanned < budget; scanned += 1) {
+      let next = cursor.next();
+      if (next.done === true) {
+        cursor = this.records.entries();
+        next = cursor.next();
+        if (next.done === true) break;
+      }
+      const [key, state] = next.value;
+      if (state.expiresAt <= now) this.records.delete(key);
+    }
+    this.sweepCursor = cursor;
+  }
+}
+
+/**
+ * @example
+ * const limiter = createMemoryLimiter({ algorithm: 'sliding-counter', limit: 100, windowMs: 60_000 });
+ * const decision = limiter.decide('ip:203.0.113.7');
+ */
+export function createMemoryLimiter(spec: LimitSpec, options?: MemoryLimiterOptions): MemoryRateLimiter {
+  return new MemoryRateLimiter(spec, options);
+}
