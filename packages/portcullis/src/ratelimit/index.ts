@@ -1,5 +1,5 @@
 export * from './types.js';
-export { normaliseLimit, checkCost } from './limit-spec.js';
+export { normaliseLimit, checkCost, dailyQuota, monthlyQuota } from './limit-spec.js';
 export { createMemoryLimiter, MemoryRateLimiter, type MemoryLimiterOptions } from './memory-limiter.js';
 export { addressKey, compoundKey, keyPart } from './limit-keys.js';
 export { formatPolicyItem, formatLimitItem, retryAfterSeconds, assertPolicyName } from './limit-fields.js';
@@ -13,3 +13,4 @@ export {
   type SlowDownOptions,
 } from './rate-limit-policy.js';
 export { LoadShedder, type LoadSheddingOptions } from './load-shedder.js';
+export { createRedisLimiter, RedisRateLimiter, type RedisLimiterOptions, type RedisScriptClient } from './redis/index.js';

@@ -54,6 +54,9 @@ export function normaliseLimit(spec: LimitSpec): NormalisedLimit {
   if (burst !== limit && spec.algorithm !== 'token-bucket' && spec.algorithm !== 'gcra') {
     throw invalid('burst applies to token-bucket and gcra only');
   }
+  if (spec.calendar !== undefined && (spec.calendar !== 'month' || spec.algorithm !== 'fixed-window')) {
+    throw invalid("calendar: 'month' applies to fixed-window only");
+  }
   const divisor = gcd(limit, windowMs);
   const timeScale = limit / divisor;
   const unitScale = windowMs / divisor;
@@ -75,7 +78,25 @@ export function normaliseLimit(spec: LimitSpec): NormalisedLimit {
     timeScale,
     unitScale,
     penalty: normalisePenalty(spec.penalty),
+    calendar: spec.calendar,
   });
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A quota per UTC day: a fixed window of exactly one day (epoch multiples of a day are UTC midnights).
+ *
+ * @example
+ * createRateLimitPolicy({ name: 'daily', limit: dailyQuota(10_000), store })
+ */
+export function dailyQuota(limit: number): LimitSpec {
+  return { algorithm: 'fixed-window', limit, windowMs: DAY_MS };
+}
+
+/** A quota per UTC calendar month; `RateLimit-Policy` announces it as a 31-day window. */
+export function monthlyQuota(limit: number): LimitSpec {
+  return { algorithm: 'fixed-window', limit, windowMs: 31 * DAY_MS, calendar: 'month' };
 }
 
 /** Checks a per-decision cost: a non-negative integer. */

@@ -35,6 +35,11 @@ export interface LimitSpec {
   /** token-bucket and gcra only: units that may be spent at once; defaults to `limit`. */
   readonly burst?: number;
   readonly penalty?: PenaltySpec;
+  /**
+   * fixed-window only: windows are UTC calendar months instead of `windowMs` multiples
+   * (`windowMs` is then only what `RateLimit-Policy` announces). See `monthlyQuota`.
+   */
+  readonly calendar?: 'month';
 }
 
 /** A spec checked and reduced to the integers the algorithms compute with. */
@@ -50,6 +55,7 @@ export interface NormalisedLimit {
   readonly timeScale: number;
   readonly unitScale: number;
   readonly penalty: PenaltySpec | undefined;
+  readonly calendar: 'month' | undefined;
 }
 
 export interface RateLimitDecision {

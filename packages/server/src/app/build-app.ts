@@ -6,6 +6,8 @@ import type { AppDatabase } from '../db/open-database.js';
 import type { RedisHandle } from '../infra/redis-connection.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerV1Index } from '../routes/v1-index.js';
+import { buildServerRateLimits, type ServerRateLimits } from './rate-limits.js';
+import { redisLimiterStores } from './redis-limiter-stores.js';
 
 export interface AppParts {
   readonly config: ServerConfig;
@@ -16,13 +18,17 @@ export interface AppParts {
   /** Where log lines go; stdout by default. Tests capture them here. */
   readonly logStream?: DestinationStream;
   /** Extra routes under /v1 (tests use it to add probe routes to the real app). */
-  readonly extraV1Routes?: (v1: FastifyInstance) => void;
+  readonly extraV1Routes?: (v1: FastifyInstance, context: { readonly rateLimits: ServerRateLimits }) => void;
 }
 
 /** Health probes stay reachable over plain HTTP: orchestrators probe from inside the cluster. */
 export const HEALTH_PATHS = ['/health', '/ready'];
 
-export function portcullisOptionsFor(config: ServerConfig, parts: Pick<AppParts, 'tls' | 'logStream'>): PortcullisFastifyOptions {
+export function portcullisOptionsFor(
+  config: ServerConfig,
+  parts: Pick<AppParts, 'tls' | 'logStream'>,
+  rateLimits?: ServerRateLimits,
+): PortcullisFastifyOptions {
   return {
     transport: {
       requireHttps: config.requireHttps,
@@ -32,6 +38,8 @@ export function portcullisOptionsFor(config: ServerConfig, parts: Pick<AppParts,
     },
     cors: config.corsOrigins.length === 0 ? false : { origins: config.corsOrigins, credentials: config.corsCredentials },
     limits: config.limits,
+    ...(rateLimits === undefined ? {} : { rateLimit: { general: rateLimits.general } }),
+    loadShedding: config.loadShedMaxDelayMs === 0 ? false : { maxEventLoopDelayMs: config.loadShedMaxDelayMs, exemptPaths: HEALTH_PATHS },
     logger: { level: config.logLevel, ...(parts.logStream === undefined ? {} : { stream: parts.logStream }) },
   };
 }
@@ -41,7 +49,8 @@ export function portcullisOptionsFor(config: ServerConfig, parts: Pick<AppParts,
  * Closing the app closes the database and Redis (graceful shutdown drains requests first).
  */
 export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
-  const options = portcullisOptionsFor(parts.config, parts);
+  const rateLimits = buildServerRateLimits(parts.config, redisLimiterStores(parts.redis, parts.config.rateLimit.redisPrefix));
+  const options = portcullisOptionsFor(parts.config, parts, rateLimits);
   const app = Fastify(portcullisServerOptions(options));
   await app.register(portcullisPlugin, options);
 
@@ -49,7 +58,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       registerV1Index(v1);
-      parts.extraV1Routes?.(v1);
+      parts.extraV1Routes?.(v1, { rateLimits });
     },
     { prefix: '/v1' },
   );

@@ -7,6 +7,8 @@ import { openDatabase } from '../db/open-database.js';
 import { openRedis, type RedisHandle } from '../infra/redis-connection.js';
 import { buildApp, type AppParts } from './build-app.js';
 
+const REDIS_START_WAIT_MS = 3_000;
+
 export interface StartOptions {
   readonly logStream?: DestinationStream;
   readonly extraV1Routes?: AppParts['extraV1Routes'];
@@ -38,6 +40,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
       ...(options.extraV1Routes === undefined ? {} : { extraV1Routes: options.extraV1Routes }),
     });
+    if (redis !== undefined) {
+      // Give Redis a moment before taking traffic, so the first requests are not decided by the
+      // rate limiters' fail mode only because the connection was still opening.
+      await redis.ping(REDIS_START_WAIT_MS).catch(() => app?.log.warn({ event: 'redis_unavailable_at_start' }, 'Redis not reachable at start: rate limits use their fail mode until it is'));
+    }
     await app.listen({ host: config.host, port: config.port });
     return app;
   } catch (error) {

@@ -1,3 +1,5 @@
+import type { AlgorithmName, FailMode } from 'portcullis/ratelimit';
+
 /** The validated, typed configuration the server runs on; built once by `loadConfig`. */
 export type RuntimeEnvironment = 'development' | 'production' | 'test';
 
@@ -33,6 +35,20 @@ export interface ServerConfig {
     readonly requestTimeoutMs: number;
     readonly handlerTimeoutMs: number;
   };
+  readonly rateLimit: {
+    readonly generalAlgorithm: AlgorithmName;
+    readonly generalLimit: number;
+    readonly generalWindowMs: number;
+    readonly authLimit: number;
+    readonly authWindowMs: number;
+    readonly failMode: FailMode;
+    readonly storeTimeoutMs: number;
+    readonly maxKeys: number;
+    /** Prefix of every limiter key in Redis (several deployments can share one Redis). */
+    readonly redisPrefix: string;
+  };
+  /** 0 turns load shedding off. */
+  readonly loadShedMaxDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly secrets: ServerSecrets;
   /** Things worth a configuration-warning log line at start (never secret values). */

@@ -9,9 +9,11 @@ import type { RedisHandle } from '../infra/redis-connection.js';
  * serve it.
  */
 export function registerHealthRoutes(app: FastifyInstance, database: AppDatabase, redis: RedisHandle | undefined): void {
-  app.get('/health', async () => ({ status: 'ok' }));
+  // Probes come from the orchestrator many times a minute: never rate limited or shed.
+  const probe = { config: { portcullis: { rateLimit: false as const } } };
+  app.get('/health', probe, async () => ({ status: 'ok' }));
 
-  app.get('/ready', async () => {
+  app.get('/ready', probe, async () => {
     const checks: Record<string, 'ok' | 'not_configured'> = {};
     try {
       await database.ping();

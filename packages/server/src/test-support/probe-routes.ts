@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ServerRateLimits } from '../app/rate-limits.js';
 
 /**
  * Routes the end-to-end tests add under /v1/probe on the real app, to reach behaviour the
@@ -7,7 +8,16 @@ import type { FastifyInstance } from 'fastify';
 export const LEAKY_SECRET = 'sk_live_Zq8vT3nW0pL5xR2mK9aB7cD4eF6gH1jJ';
 export const LEAKY_SQL = "SELECT * FROM users WHERE email = 'admin@example.com' AND password_hash = 'x'";
 
-export function registerProbeRoutes(v1: FastifyInstance): void {
+export function registerProbeRoutes(v1: FastifyInstance, context?: { readonly rateLimits: ServerRateLimits }): void {
+  if (context !== undefined) {
+    // A stand-in login with the server's strict login limits: 200 when `ok` is true, else 401.
+    const { loginByAddress, loginByAccount } = context.rateLimits;
+    v1.post('/probe/login', { config: { portcullis: { rateLimit: { limits: [loginByAddress, loginByAccount] } } } }, async (request, reply) => {
+      const ok = (request.body as Record<string, unknown> | undefined)?.['ok'] === true;
+      return ok ? { ok } : reply.code(401).send({ ok });
+    });
+  }
+
   v1.post('/probe/echo', async (request) => ({ received: request.body }));
 
   v1.post('/probe/small', { bodyLimit: 64 }, async (request) => ({ received: request.body }));

@@ -207,8 +207,6 @@ function modelFor(spec: LimitSpec): Model {
   }
 }
 
-// ---- traces ----
-
 type Move =
   | { readonly kind: 'same' }
   | { readonly kind: 'tick'; readonly n: number }
@@ -306,7 +304,7 @@ function fullOf(spec: LimitSpec): number {
 
 function traceArb(algorithm: AlgorithmName, acts: readonly Act[], maxLength = 40) {
   return specArb(algorithm).chain((spec) =>
-    fc.tuple(fc.constant(spec), startArb, fc.array(opArb(fullOf(spec), acts), { minLength: 1, maxLength })),
+    fc.tuple(fc.constant(spec), startArb, fc.array(opArb(fullOf(spec), acts), { minLength: 1, maxLength, size: 'max' })),
   );
 }
 
@@ -378,6 +376,9 @@ function runTrace(spec: LimitSpec, start: number, ops: readonly Op[], probe: boo
     if (before !== undefined) {
       if (d.allowed) limiter.refund(KEY, cost, now);
       const after = limiter.decide(KEY, 0, now);
+      done.push({ act: 'decide', cost: 0, t: now }, { act: 'decide', cost, t: now });
+      if (d.allowed) done.push({ act: 'refund', cost, t: now });
+      done.push({ act: 'decide', cost: 0, t: now });
       assert.equal(after.remaining, before.remaining, `remaining after refund: ${context}`);
       assert.equal(after.remaining, largestAdmitted(model, now), `remaining after refund vs model: ${context}`);
       last = d;
@@ -395,8 +396,6 @@ function runTrace(spec: LimitSpec, start: number, ops: readonly Op[], probe: boo
   }
   return { admitted };
 }
-
-// ---- the definitions' bounds, checked on what was admitted ----
 
 function windowSums(admitted: readonly Spent[], w: number): Map<number, number> {
   const sums = new Map<number, number>();
@@ -467,7 +466,7 @@ for (const algorithm of ALGORITHMS) {
       );
       fc.assert(
         fc.property(
-          awkward.chain((spec) => fc.tuple(fc.constant(spec), startArb, fc.array(opArb(fullOf(spec), ['decide']), { minLength: 1, maxLength: 40 }))),
+          awkward.chain((spec) => fc.tuple(fc.constant(spec), startArb, fc.array(opArb(fullOf(spec), ['decide']), { minLength: 1, maxLength: 40, size: 'max' }))),
           ([spec, start, ops]) => {
             const { admitted } = runTrace(spec, start, ops, true);
             checkBound(spec, admitted);
@@ -505,7 +504,7 @@ for (const algorithm of ALGORITHMS) {
               cost: fc.integer({ min: 0, max: 2 }),
               act: fc.constant<Act>('decide'),
             });
-            return fc.tuple(fc.constant(spec), startArb, fc.array(small, { minLength: 100, maxLength: 400 }));
+            return fc.tuple(fc.constant(spec), startArb, fc.array(small, { minLength: 100, maxLength: 400, size: 'max' }));
           }),
           ([spec, start, ops]) => {
             const { admitted } = runTrace(spec, start, ops, false);

@@ -11,9 +11,9 @@ export class LimitState {
   log: number[] | undefined = undefined;
   /** When the whole record returns to the fresh state and may be dropped. */
   expiresAt = 0;
-  /** Penalties: refusals counted since `violationsSince`, and the end of the current block. */
+  /** Penalties: refusals counted, the time of the last one, and the end of the current block. */
   violations = 0;
-  violationsSince = 0;
+  lastViolationAt = 0;
   blockedUntil = 0;
 
   reset(): void {
@@ -23,7 +23,7 @@ export class LimitState {
     this.log = undefined;
     this.expiresAt = 0;
     this.violations = 0;
-    this.violationsSince = 0;
+    this.lastViolationAt = 0;
     this.blockedUntil = 0;
   }
 }

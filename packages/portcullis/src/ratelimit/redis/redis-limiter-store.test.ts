@@ -1,0 +1,235 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ALGORITHM_NAMES, type AlgorithmName } from '../types.js';
+import { createRedisLimiter } from './redis-limiter.js';
+import { hashTagOf } from './redis-keys.js';
+import type { RedisScriptClient } from './script-client.js';
+import { redisForTests, type TestRedisClient } from './redis-for-tests.test-helpers.js';
+
+const redis = await redisForTests();
+
+/** The client the limiter sees, exposing only the commands it may use, and counting them. */
+function countingClient(client: TestRedisClient) {
+  const seen = { evalSha: 0, noScript: 0, eval: 0, scriptLoad: 0, keys: [] as string[][] };
+  const wrapped: RedisScriptClient = {
+    evalSha(sha1, options) {
+      seen.evalSha += 1;
+      seen.keys.push(options.keys);
+      return client.evalSha(sha1, options).catch((error: unknown) => {
+        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) seen.noScript += 1;
+        throw error;
+      });
+    },
+    eval(script, options) {
+      seen.eval += 1;
+      return client.eval(script, options);
+    },
+    scriptLoad(script) {
+      seen.scriptLoad += 1;
+      return client.scriptLoad(script);
+    },
+  };
+  return { seen, client: wrapped };
+}
+
+/** Redis Cluster's rule: the part between the first `{` and the first `}` after it, if not empty. */
+function clusterHashTag(key: string): string | undefined {
+  const open = key.indexOf('{');
+  if (open === -1) return undefined;
+  const close = key.indexOf('}', open + 1);
+  if (close === -1 || close === open + 1) return undefined;
+  return key.slice(open + 1, close);
+}
+
+async function serverNow(client: TestRedisClient): Promise<number> {
+  const [seconds, micros] = await client.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+describe('Redis limiter: keys, expiry, clock, scripts', { skip: redis === undefined && 'Redis unreachable' }, () => {
+  after(() => redis?.close());
+
+  it('recovers from SCRIPT FLUSH (NOSCRIPT) and keeps counting', async () => {
+    for (const algorithm of ALGORITHM_NAMES) {
+      const counted = countingClient(redis!.client);
+      const limiter = createRedisLimiter({ algorithm, limit: 1000, windowMs: 60_000 }, { client: counted.client, prefix: redis!.prefix('noscript') });
+      let spent = 0;
+      assert.equal((await limiter.decide('k')).remaining, 1000 - (spent += 1));
+      // Other suites on this server may load the same script again between our flush and our
+      // call; flush until our own calls have met NOSCRIPT twice.
+      for (let attempt = 0; attempt < 50 && counted.seen.noScript < 2; attempt += 1) {
+        await redis!.client.scriptFlush();
+        assert.equal((await limiter.decide('k')).remaining, 1000 - (spent += 1), algorithm);
+        await redis!.client.scriptFlush();
+        await limiter.refund('k');
+        spent -= 1;
+      }
+      assert.ok(counted.seen.noScript >= 2, `${algorithm}: EVALSHA met NOSCRIPT`);
+      assert.equal(counted.seen.eval, counted.seen.noScript, `${algorithm}: each NOSCRIPT answered by one EVAL`);
+      assert.equal(counted.seen.scriptLoad, 1, `${algorithm}: SCRIPT LOAD on first use only`);
+      assert.equal((await limiter.decide('k')).remaining, 1000 - (spent += 1), algorithm);
+    }
+  });
+
+  it('keeps every key of one user key inside one hash tag, whatever braces the user key holds', async () => {
+    const userKeys = ['ip4:203.0.113.7', '', '{', '}', '{}', 'a{b}c', '}{', '%', '%7B', '%7D', '%25', 'x}y{z', 'ip6:2001:db8::/64'];
+    const tags = new Set<string>();
+    for (const algorithm of ALGORITHM_NAMES) {
+      const counted = countingClient(redis!.client);
+      const prefix = redis!.prefix('tags');
+      const limiter = createRedisLimiter({ algorithm, limit: 2, windowMs: 60_000 }, { client: counted.client, prefix });
+      for (const key of userKeys) {
+        await limiter.decide(key);
+        await limiter.refund(key, 0);
+      }
+      assert.equal(counted.seen.keys.length, userKeys.length * 2);
+      for (const [index, keys] of counted.seen.keys.entries()) {
+        const userKey = userKeys[Math.floor(index / 2)] as string;
+        assert.equal(keys.length, algorithm === 'sliding-log' ? 2 : 1);
+        for (const key of keys) {
+          assert.ok(key.startsWith(`${prefix}{`), key);
+          assert.equal(key.split('{').length, 2, `one opening brace in ${key}`);
+          assert.equal(key.split('}').length, 2, `one closing brace in ${key}`);
+          assert.equal(clusterHashTag(key), hashTagOf(userKey), key);
+        }
+        if (algorithm === 'fixed-window') tags.add(hashTagOf(userKey));
+      }
+      // Every key the scripts created for this limiter sits under one of those tags.
+      const stored = await redis!.client.keys(`${prefix}*`);
+      assert.ok(stored.length >= userKeys.length, algorithm);
+      for (const key of stored) assert.ok(userKeys.some((userKey) => clusterHashTag(key) === hashTagOf(userKey)), key);
+      // Escaping is injective: each user key was counted on its own.
+      for (const key of userKeys) assert.equal((await limiter.decide(key)).remaining, 0, `${algorithm} ${JSON.stringify(key)}`);
+    }
+    assert.equal(tags.size, userKeys.length);
+  });
+
+  it('refuses a key prefix with a brace', () => {
+    for (const prefix of ['rl:{x}:', 'rl{', 'rl}']) {
+      assert.throws(() => createRedisLimiter({ algorithm: 'gcra', limit: 1, windowMs: 1000 }, { client: redis!.client, prefix }), { code: 'config.invalid' });
+    }
+  });
+
+  for (const algorithm of ALGORITHM_NAMES) {
+    it(`${algorithm}: every key written gets a TTL no longer than its state lives, and disappears after it`, async () => {
+      const limiter = createRedisLimiter({ algorithm, limit: 3, windowMs: 300 }, { client: redis!.client, prefix: redis!.prefix('ttl') });
+      await limiter.decide('k', 2);
+      const decision = await limiter.decide('k', 1);
+      const keys = limiter.keys('k');
+      for (const key of keys) {
+        const ttl = await redis!.client.pTTL(key);
+        assert.ok(ttl > 0 && ttl <= decision.resetAfterMs, `${key}: PTTL ${ttl}, state fresh in ${decision.resetAfterMs} ms`);
+      }
+      await sleep(decision.resetAfterMs + 50);
+      assert.equal(await redis!.client.exists(keys), 0);
+    });
+
+    it(`${algorithm}: a penalty keeps the key as long as the offence is remembered, and no longer`, async () => {
+      const penalty = { after: 2, blockMs: 100, maxBlockMs: 100, decayMs: 700 };
+      const limiter = createRedisLimiter({ algorithm, limit: 1, windowMs: 200, penalty }, { client: redis!.client, prefix: redis!.prefix('penalty-ttl') });
+      await limiter.decide('k');
+      await limiter.decide('k');
+      const blocked = await limiter.decide('k');
+      assert.equal(blocked.blocked, true);
+      const [stateKey] = limiter.keys('k') as [string];
+      const ttl = await redis!.client.pTTL(stateKey);
+      assert.ok(ttl > 500 && ttl <= 700, `PTTL ${ttl}`);
+      await sleep(400);
+      assert.equal(await redis!.client.exists(stateKey), 1, 'the window is over but the violations still count');
+      await sleep(400);
+      assert.equal(await redis!.client.exists(limiter.keys('k')), 0);
+    });
+
+    it(`${algorithm}: a decision that leaves the state fresh, or a full refund, leaves no key behind`, async () => {
+      const limiter = createRedisLimiter({ algorithm, limit: 3, windowMs: 60_000 }, { client: redis!.client, prefix: redis!.prefix('fresh') });
+      await limiter.decide('look', 0);
+      assert.equal(await redis!.client.exists(limiter.keys('look')), 0, 'cost 0 on a fresh key');
+      await limiter.decide('k', 2);
+      assert.ok((await redis!.client.exists(limiter.keys('k'))) >= 1);
+      await limiter.refund('k', 2);
+      assert.equal(await redis!.client.exists(limiter.keys('k')), 0);
+    });
+  }
+
+  async function storedTime(algorithm: AlgorithmName, callerClock: boolean, now: number): Promise<number> {
+    const limiter = createRedisLimiter({ algorithm, limit: 5, windowMs: 60_000 }, { client: redis!.client, prefix: redis!.prefix('clock'), callerClock });
+    await limiter.decide('k', 1, now);
+    // token-bucket keeps the time of its last refill in field `b`.
+    return Number(await redis!.client.hGet(limiter.keys('k')[0] as string, 'b'));
+  }
+
+  it("decides on the Redis server's clock, ignoring the caller's `now`", async () => {
+    const before = await serverNow(redis!.client);
+    const stored = await storedTime('token-bucket', false, 12_345);
+    const afterwards = await serverNow(redis!.client);
+    assert.ok(stored >= before && stored <= afterwards, `stored ${stored}, server clock ${before}..${afterwards}`);
+  });
+
+  it('decides at the given `now` with callerClock, for tests and simulations', async () => {
+    assert.equal(await storedTime('token-bucket', true, 1_234_567), 1_234_567);
+  });
+
+  it('does not reopen a counted window when the clock steps back (a failover to a lagging replica)', async () => {
+    for (const algorithm of ALGORITHM_NAMES) {
+      const spec = { algorithm, limit: 1, windowMs: 1000 };
+      const prefix = redis!.prefix('step-back');
+      // Two callers on one prefix, each with its own (monotonic) clock, stand in for a Redis clock that jumped back.
+      const ahead = createRedisLimiter(spec, { client: redis!.client, prefix, callerClock: true });
+      const behind = createRedisLimiter(spec, { client: redis!.client, prefix, callerClock: true });
+      assert.equal((await ahead.decide('k', 1, 1_700_000_010_500)).allowed, true, algorithm);
+      assert.equal((await behind.decide('k', 1, 1_700_000_009_500)).allowed, false, algorithm);
+      // Nor does the step back count as time that refills or expires anything later on.
+      assert.equal((await ahead.decide('k', 1, 1_700_000_010_600)).allowed, false, algorithm);
+    }
+  });
+
+  it('makes exactly one round trip (one EVALSHA) per decision and per refund', async () => {
+    for (const algorithm of ALGORITHM_NAMES) {
+      const counted = countingClient(redis!.client);
+      const limiter = createRedisLimiter(
+        { algorithm, limit: 10, windowMs: 60_000, penalty: { after: 2, blockMs: 1000, maxBlockMs: 8000, decayMs: 60_000 } },
+        { client: counted.client, prefix: redis!.prefix('trips') },
+      );
+      const decisions = 40;
+      for (let index = 0; index < decisions; index += 1) await limiter.decide(`k${index % 3}`, (index % 4) + 1);
+      await limiter.refund('k0', 2);
+      assert.equal(counted.seen.scriptLoad, 1, `${algorithm}: one SCRIPT LOAD, on first use`);
+      // A NOSCRIPT (another suite flushing) would add an EVAL; without one, each call is one EVALSHA.
+      assert.equal(counted.seen.evalSha, decisions + 1, algorithm);
+      assert.equal(counted.seen.eval, counted.seen.noScript, algorithm);
+    }
+  });
+
+  it('counts EVALSHA, never EVAL, in the server statistics', async () => {
+    const stats = async () => {
+      const info = await redis!.client.info('commandstats');
+      const calls = (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+      return { evalsha: calls('evalsha'), eval: calls('eval') };
+    };
+    const limiter = createRedisLimiter({ algorithm: 'sliding-log', limit: 10, windowMs: 60_000 }, { client: redis!.client, prefix: redis!.prefix('stats') });
+    await limiter.decide('warm');
+    const before = await stats();
+    for (let index = 0; index < 25; index += 1) await limiter.decide('k');
+    const afterwards = await stats();
+    // Other suites may share this server, so only a lower bound is certain.
+    assert.ok(afterwards.evalsha - before.evalsha >= 25);
+  });
+
+  it('rejects, without swallowing, when Redis fails', async () => {
+    const client = await redis!.connect();
+    const limiter = createRedisLimiter({ algorithm: 'gcra', limit: 5, windowMs: 1000 }, { client, prefix: redis!.prefix('closed') });
+    assert.equal((await limiter.decide('k')).allowed, true);
+    client.destroy();
+    await assert.rejects(limiter.decide('k'), /client is closed/);
+    await assert.rejects(limiter.refund('k'), /client is closed/);
+  });
+
+  it('rejects invalid costs and caller times with a coded error', async () => {
+    const limiter = createRedisLimiter({ algorithm: 'fixed-window', limit: 5, windowMs: 1000 }, { client: redis!.client, prefix: redis!.prefix('invalid'), callerClock: true });
+    await assert.rejects(limiter.decide('k', -1, 1000), { code: 'config.invalid' });
+    await assert.rejects(limiter.decide('k', 1.5, 1000), { code: 'config.invalid' });
+    await assert.rejects(limiter.decide('k', 1, -5), { code: 'config.invalid' });
+    await assert.rejects(limiter.refund('k', 1, Number.NaN), { code: 'config.invalid' });
+  });
+});
