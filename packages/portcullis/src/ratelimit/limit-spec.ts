@@ -63,7 +63,7 @@ export function normaliseLimit(spec: LimitSpec): NormalisedLimit {
   if (spec.algorithm === 'sliding-counter' && limit * windowMs > Number.MAX_SAFE_INTEGER / 4) {
     throw invalid('limit x windowMs is too large for exact arithmetic');
   }
-  if (spec.algorithm === 'token-bucket' && burst * unitScale > Number.MAX_SAFE_INTEGER / 4) {
+  if ((spec.algorithm === 'token-bucket' || spec.algorithm === 'gcra') && burst * unitScale > Number.MAX_SAFE_INTEGER / 4) {
     throw invalid('burst x windowMs is too large for exact arithmetic');
   }
   if (spec.algorithm === 'gcra' && (CLOCK_CEILING_MS + 2 * MAX_WINDOW_MS) * timeScale > Number.MAX_SAFE_INTEGER) {

@@ -161,14 +161,20 @@ describe('memory limiter: at capacity', () => {
 
 describe('memory limiter: expiry', () => {
   it('the sweep reclaims expired records as new traffic arrives', () => {
-    // Sweeping starts at a quarter of maxKeys (500 here).
-    const limiter = createMemoryLimiter({ algorithm: 'fixed-window', limit: 5, windowMs: 1_000 }, { maxKeys: 2_000 });
+    // Sweeping starts at seven eighths of maxKeys (962 here).
+    let fills = 0;
+    const limiter = createMemoryLimiter({ algorithm: 'fixed-window', limit: 5, windowMs: 1_000 }, { maxKeys: 1_100, onFull: () => (fills += 1) });
     for (let i = 0; i < 1_000; i += 1) limiter.decide(`old${i}`, 1, 0);
     assert.equal(limiter.size, 1_000);
     for (let i = 0; i < 250; i += 1) limiter.decide(`new${i}`, 1, 1_000);
-    assert.ok(limiter.size < 1_000, `size ${limiter.size} did not go down`);
-    for (let i = 250; i < 2_000; i += 1) limiter.decide(`new${i}`, 1, 1_000);
-    assert.equal(limiter.size, 2_000);
+    assert.ok(limiter.size < 1_250, `size ${limiter.size}: nothing was reclaimed`);
+    // The sweep keeps cycling through the map: the expired records all make way for new keys, and
+    // the store never exceeds its bound.
+    for (let i = 250; i < 1_100; i += 1) limiter.decide(`new${i}`, 1, 1_000);
+    assert.ok(limiter.size <= 1_100 && limiter.size > 1_000, `size ${limiter.size}`);
+    const own = Array.from({ length: 1_100 }, (_, i) => limiter.decide(`new${i}`, 4, 1_000).remaining === 0).filter(Boolean).length;
+    assert.ok(own > 1_000, `only ${own} of 1,100 new keys got a record of their own`);
+    assert.ok(fills <= 1);
   });
 
   it('sweeping never changes a decision: many keys in one store decide as each key alone', () => {

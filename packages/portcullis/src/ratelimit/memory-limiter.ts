@@ -3,10 +3,11 @@
  *
  * Policy at capacity (`maxKeys`): a record is only ever dropped once it has returned to the fresh
  * state (its window, bucket, log and any penalty have expired), so no live counter is forgotten.
- * Once a quarter of `maxKeys` is in use, expired records are reclaimed by a sweep that advances a
- * little on every new key, and harder when the store is full. Below that, expired records stay and
- * are reset in place when their key returns, which spares the map an insert and a delete per
- * decision (measured: 6x more decisions/s for GCRA over 10,000 keys). When the store is full of live records, new keys share a single
+ * Once seven eighths of `maxKeys` are in use, expired records are reclaimed by a sweep that
+ * advances a little on every new key, and harder when the store is full; reclaimed records are
+ * reused for new keys. Below that, expired records stay and are reset in place when their key
+ * returns, which spares the map an insert and a delete per decision (measured: 6x more
+ * decisions/s for GCRA over 10,000 keys). When the store is full of live records, new keys share a single
  * overflow record with the same limit: an attacker rotating keys can throttle other newcomers but
  * cannot free the counter of a key that is already limited or blocked. `onFull` is called once
  * each time the store enters that state.
@@ -28,13 +29,17 @@ export interface MemoryLimiterOptions {
 
 const SWEEP_PER_INSERT = 2;
 const SWEEP_WHEN_FULL = 32;
+const SPARE_RECORDS = 64;
 
 export class MemoryRateLimiter implements RateLimiter {
   readonly spec: NormalisedLimit;
   readonly maxKeys: number;
   private readonly records = new Map<string, LimitState>();
   private readonly overflow = new LimitState();
-  private readonly algorithm: Algorithm;
+  private readonly step: Algorithm['step'];
+  private readonly giveBack: Algorithm['refund'];
+  /** Swept records kept for reuse, so churn at capacity allocates nothing. */
+  private readonly spare: LimitState[] = [];
   private readonly clock: () => number;
   private readonly onFull: (() => void) | undefined;
   private readonly out: StepResult = { allowed: false, remaining: 0, resetAfterMs: 0, retryAfterMs: 0 };
@@ -45,13 +50,14 @@ export class MemoryRateLimiter implements RateLimiter {
 
   constructor(spec: LimitSpec, options: MemoryLimiterOptions = {}) {
     this.spec = normaliseLimit(spec);
-    this.algorithm = algorithms[this.spec.algorithm];
+    this.step = algorithms[this.spec.algorithm].step;
+    this.giveBack = algorithms[this.spec.algorithm].refund;
     const maxKeys = options.maxKeys ?? 100_000;
     if (!Number.isInteger(maxKeys) || maxKeys < 1) {
       throw new PortcullisError('config.invalid', { detail: 'rate limit: maxKeys must be a positive integer' });
     }
     this.maxKeys = maxKeys;
-    this.sweepFrom = Math.floor(maxKeys / 4);
+    this.sweepFrom = Math.floor((maxKeys * 7) / 8);
     this.clock = options.clock ?? Date.now;
     this.onFull = options.onFull;
   }
@@ -62,7 +68,7 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   decide(key: string, cost = 1, now?: number): RateLimitDecision {
-    checkCost(cost);
+    if (cost !== 1) checkCost(cost);
     const at = this.monotonic(now);
     let state = this.records.get(key);
     let isNew = false;
@@ -78,7 +84,7 @@ export class MemoryRateLimiter implements RateLimiter {
       return { allowed: false, limit: this.spec.limit, remaining: 0, resetAfterMs: blockedFor, retryAfterMs: blockedFor, blocked: true };
     }
     const out = this.out;
-    this.algorithm.step(state, this.spec, cost, at, out);
+    this.step(state, this.spec, cost, at, out);
     let retryAfterMs = out.retryAfterMs;
     let blocked = false;
     let expiresAt = at + out.resetAfterMs;
@@ -109,7 +115,7 @@ export class MemoryRateLimiter implements RateLimiter {
     const at = this.monotonic(now);
     const state = this.records.get(key);
     if (state === undefined || state.expiresAt <= at) return;
-    const freshIn = this.algorithm.refund(state, this.spec, cost, at);
+    const freshIn = this.giveBack(state, this.spec, cost, at);
     const penalty = this.spec.penalty;
     state.expiresAt = Math.max(at + freshIn, penalty === undefined ? 0 : penaltyExpiresAt(state, penalty));
   }
@@ -141,7 +147,10 @@ export class MemoryRateLimiter implements RateLimiter {
       return this.overflow;
     }
     this.full = false;
-    return new LimitState();
+    const reused = this.spare.pop();
+    if (reused === undefined) return new LimitState();
+    reused.reset();
+    return reused;
   }
 
   private sweep(now: number, budget: number): void {
@@ -155,7 +164,10 @@ export class MemoryRateLimiter implements RateLimiter {
         if (next.done === true) break;
       }
       const [key, state] = next.value;
-      if (state.expiresAt <= now) this.records.delete(key);
+      if (state.expiresAt <= now) {
+        this.records.delete(key);
+        if (this.spare.length < SPARE_RECORDS) this.spare.push(state);
+      }
     }
     this.sweepCursor = cursor;
   }

@@ -55,6 +55,8 @@ describe('R2 several instances sharing one Redis', () => {
     const env = {
       REDIS_URL: redisUrl,
       RATE_LIMIT_GENERAL: '60',
+      // Sliding log: exactly 60 in any 60 s, however long the burst takes to serve.
+      RATE_LIMIT_ALGORITHM: 'sliding-log',
       RATE_LIMIT_REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
     };
     for (let i = 0; i < 3; i += 1) dataDirs.push(mkdtempSync(join(tmpdir(), 'portcullis-multi-')));

@@ -82,3 +82,46 @@ describe('R4 strict login limits: by address and by account, failed attempts onl
     assert.equal(refused.headers['ratelimit-policy'], '"api";q=1000;w=60, "login";q=3;w=900');
   });
 });
+
+describe('R1/R2 concurrency on the memory store', () => {
+  let server: TestServer;
+  before(async () => {
+    // Sliding log: "exactly 50 in any 60 s" is its definition (GCRA would rightly add the units
+    // that refill while the 1,000 requests are served).
+    server = await startTestServer({ RATE_LIMIT_GENERAL: '50', RATE_LIMIT_ALGORITHM: 'sliding-log' });
+  });
+  after(() => server.close());
+
+  it('1,000 concurrent requests from one client admit exactly the limit', async () => {
+    const statuses = await Promise.all(Array.from({ length: 1_000 }, () => request(server.url, { path: '/v1' }).then((res) => res.status)));
+    assert.equal(statuses.filter((status) => status === 200).length, 50);
+    assert.equal(statuses.filter((status) => status === 429).length, 950);
+  });
+});
+
+describe('R7 load shedding in the reference server', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ LOAD_SHED_MAX_DELAY_MS: '200', RATE_LIMIT_GENERAL: '1000' }, { extraV1Routes: registerProbeRoutes });
+  });
+  after(() => server.close());
+
+  it('answers 503 with Retry-After after the event loop stalled, keeps /health and /ready up, then recovers', async () => {
+    assert.equal((await request(server.url, { path: '/v1/probe/block?ms=1500' })).status, 200);
+    const shed = await request(server.url, { path: '/v1' });
+    assert.equal(shed.status, 503);
+    assert.equal(shed.json()['code'], 'service.overloaded');
+    assert.equal(shed.headers['retry-after'], '1');
+    assert.equal((await request(server.url, { path: '/health' })).status, 200);
+    assert.equal((await request(server.url, { path: '/ready' })).status, 200);
+    const events = server.logLines().filter((line) => line['event'] === 'load.shedding_started');
+    assert.equal(events.length, 1);
+    const deadline = Date.now() + 5_000;
+    let status = 503;
+    while (status === 503 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      status = (await request(server.url, { path: '/v1' })).status;
+    }
+    assert.equal(status, 200);
+  });
+});

@@ -50,6 +50,15 @@ export function registerProbeRoutes(v1: FastifyInstance, context?: { readonly ra
     return { waited: ms };
   });
 
+  v1.get('/probe/block', async (request) => {
+    // Holds the event loop, as a CPU-bound handler would (load shedding tests).
+    const until = Date.now() + Math.min(Number((request.query as Record<string, string>)['ms'] ?? '0'), 5_000);
+    while (Date.now() < until) {
+      // busy
+    }
+    return { blocked: true };
+  });
+
   v1.get('/probe/log', async (request) => {
     request.log.info({ user: { email: 'a@example.com', password: LEAKY_SECRET }, note: `Bearer ${LEAKY_SECRET}` }, `logging token=${LEAKY_SECRET}`);
     return { logged: true };

@@ -42,7 +42,8 @@ export function stepSlidingLog(state: LimitState, spec: NormalisedLimit, cost: n
     // Wait for the oldest entries whose release frees enough units for this cost.
     let needed = state.b + cost - spec.limit;
     let index = state.a;
-    let releaseAt = now;
+    // A cost above the limit never fits: the hint is when the log is empty (a window from now if it is).
+    let releaseAt = now + windowMs;
     while (needed > 0 && index < log.length) {
       needed -= log[index + 1] as number;
       releaseAt = (log[index] as number) + windowMs;

@@ -46,7 +46,8 @@ local function step()
     end
   else
     local needed = b + cost - limit
-    local releaseAt = now
+    -- A cost above the limit never fits: the hint is when the log is empty (a window from now if it is).
+    local releaseAt = now + windowMs
     if needed > b then
       if b > 0 then releaseAt = c + windowMs end
     else
