@@ -71,15 +71,12 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
     loggedPolicies.add(policy);
     policy.addListener((event) => app.log.warn(event, 'rate limit store state changed'));
   };
-  const hookFor = new Map<RouteRateLimit, Hook>();
-  const rateLimitHook = (limit: RouteRateLimit): Hook => {
-    let hook = hookFor.get(limit);
-    if (hook === undefined) {
+  const rateLimitHooks = (limits: readonly RouteRateLimit[]): Hook[] => {
+    const policyField = limits.map((limit) => limit.policy.policyItem).join(', ');
+    return limits.map((limit, index) => {
       logPolicyEvents(limit.policy);
-      hook = createRateLimitHook(limit);
-      hookFor.set(limit, hook);
-    }
-    return hook;
+      return createRateLimitHook(limit, index === 0 ? { policyField } : {});
+    });
   };
 
   app.decorateRequest('clientAddress', '');
@@ -98,9 +95,15 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
     }
     const routeLimit = route.config?.portcullis?.rateLimit;
     if (routeLimit !== false) {
-      const limits = [...(general !== undefined && routeLimit?.general !== false ? [general] : []), ...(routeLimit?.limits ?? [])];
+      // In the order they run: every onRequest limit before every preHandler one.
+      const limits = [...(general !== undefined && routeLimit?.general !== false ? [general] : []), ...(routeLimit?.limits ?? [])].sort(
+        (a, b) => Number(a.phase === 'preHandler') - Number(b.phase === 'preHandler'),
+      );
+      const hooks = rateLimitHooks(limits);
       // Prepended last-first, so the general limit runs first and before the route's own hooks.
-      for (const limit of limits.reverse()) prependRouteHook(route, rateLimitHook(limit), limit.phase ?? 'onRequest');
+      for (let index = limits.length - 1; index >= 0; index -= 1) {
+        prependRouteHook(route, hooks[index] as Hook, limits[index]?.phase ?? 'onRequest');
+      }
       if (limits.some((limit) => limit.skipSuccessful === true)) prependRouteHook(route, refundSuccessful, 'onResponse');
     }
     const depth = route.config?.portcullis?.jsonDepth;
@@ -173,7 +176,7 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
 
   // E1: 404 and 405 look the same on every path; 405 adds Allow with the methods that do exist.
   // 404s count against the general limit too, or scanning for routes would be free.
-  const notFoundHooks = general === undefined ? {} : { preHandler: rateLimitHook(general) };
+  const notFoundHooks = general === undefined ? {} : { preHandler: rateLimitHooks([general])[0] as Hook };
   app.setNotFoundHandler(notFoundHooks, function answerNotFound(request, reply) {
     const queryAt = request.url.indexOf('?');
     const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);

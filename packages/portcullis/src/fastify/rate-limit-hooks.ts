@@ -66,17 +66,30 @@ function keyFunction(key: RateLimitKey | undefined): (request: FastifyRequest) =
   return key;
 }
 
+export interface RateLimitHookPlacement {
+  /**
+   * Set on the first limit of a route: the whole `RateLimit-Policy` value for every limit on the
+   * route, computed once, so later limits only append their `RateLimit` item.
+   */
+  readonly policyField?: string;
+}
+
 /** A route hook enforcing one limit. */
-export function createRateLimitHook(limit: RouteRateLimit): Hook {
+export function createRateLimitHook(limit: RouteRateLimit, placement: RateLimitHookPlacement = {}): Hook {
   const policy = limit.policy;
   const keyOf = keyFunction(limit.key);
   const fixedCost = typeof limit.cost === 'number' ? limit.cost : 1;
   const costOf = typeof limit.cost === 'function' ? limit.cost : undefined;
   const skipSuccessful = limit.skipSuccessful === true;
+  const policyField = placement.policyField;
 
   function conclude(request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction, decision: PolicyDecision, key: string, cost: number): void {
-    appendField(reply, 'ratelimit-policy', policy.policyItem);
-    if (decision.source !== 'open') appendField(reply, 'ratelimit', formatLimitItem(policy.name, decision));
+    if (policyField !== undefined) {
+      reply.header('ratelimit-policy', policyField);
+      if (decision.source !== 'open') reply.header('ratelimit', formatLimitItem(policy.name, decision));
+    } else if (decision.source !== 'open') {
+      appendField(reply, 'ratelimit', formatLimitItem(policy.name, decision));
+    }
     if (decision.allowed) {
       if (skipSuccessful && cost > 0) {
         const pending = refunds.get(request);
@@ -96,6 +109,7 @@ export function createRateLimitHook(limit: RouteRateLimit): Hook {
   return function enforceRateLimit(request, reply, next) {
     const key = keyOf(request);
     if (key === undefined) {
+      if (policyField !== undefined) reply.header('ratelimit-policy', policyField);
       next();
       return;
     }

@@ -74,6 +74,25 @@ describe('rate limit checkpoint (Fastify)', () => {
     await app.close();
   });
 
+  it('announces every policy of the route once, in run order, even when a limit is skipped', async () => {
+    const byUser: RouteRateLimit = {
+      policy: createRateLimitPolicy({ name: 'user', limit: fixed(10) }),
+      phase: 'preHandler',
+      key: (request) => (request.headers['x-user'] === undefined ? undefined : `user:${String(request.headers['x-user'])}`),
+    };
+    const byAddress: RouteRateLimit = { policy: createRateLimitPolicy({ name: 'route', limit: fixed(5) }) };
+    const app = await appWith({}, (a) => {
+      a.get('/x', { config: { portcullis: { rateLimit: { limits: [byUser, byAddress] } } } }, async () => ({ ok: true }));
+    });
+    const anonymous = await app.inject({ url: '/x', remoteAddress: '192.0.2.61' });
+    assert.equal(anonymous.headers['ratelimit-policy'], '"route";q=5;w=60, "user";q=10;w=60');
+    assert.match(String(anonymous.headers['ratelimit']), /^"route";r=4;t=\d+$/);
+    const known = await app.inject({ url: '/x', remoteAddress: '192.0.2.61', headers: { 'x-user': 'u1' } });
+    assert.equal(known.headers['ratelimit-policy'], '"route";q=5;w=60, "user";q=10;w=60');
+    assert.match(String(known.headers['ratelimit']), /^"route";r=3;t=\d+, "user";r=9;t=\d+$/);
+    await app.close();
+  });
+
   it('skip-successful counts only failed attempts', async () => {
     const login: RouteRateLimit = { policy: createRateLimitPolicy({ name: 'login', limit: fixed(2) }), skipSuccessful: true };
     const app = await appWith({}, (a) => {

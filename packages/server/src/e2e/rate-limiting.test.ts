@@ -78,8 +78,10 @@ describe('R4 strict login limits: by address and by account, failed attempts onl
     const refused = await login('192.0.2.50', 'user9@example.com', false);
     assert.equal(refused.status, 429);
     assert.equal(refused.json()['code'], 'ratelimit.exceeded');
-    // The address policy refuses before the body is read: the account limit was never consulted.
-    assert.equal(refused.headers['ratelimit-policy'], '"api";q=1000;w=60, "login";q=3;w=900');
+    // Every policy of the route is announced; the address policy refused before the body was read,
+    // so the account limit was never consulted and has no RateLimit item.
+    assert.equal(refused.headers['ratelimit-policy'], '"api";q=1000;w=60, "login";q=3;w=900, "login-account";q=3;w=900');
+    assert.match(String(refused.headers['ratelimit']), /^"api";r=\d+;t=\d+, "login";r=0;t=\d+$/);
   });
 });
 
