@@ -60,11 +60,15 @@ export async function findCreateRedisLimiter(): Promise<CreateRedisLimiter | und
 }
 
 async function portcullisMemory(contender: Contender, context: LimiterContext): Promise<Decider> {
-  const { createMemoryLimiter } = await import('portcullis/ratelimit');
+  const { createMemoryLimiter, emptyDecision } = await import('portcullis/ratelimit');
   const limiter = createMemoryLimiter({ algorithm: contender.algorithm, ...context.workload });
+  // The call the Fastify adapter makes: one decision object per policy, rewritten each time (the
+  // same way LocalStore hands back its stored record instead of a new object). `decide`, which
+  // returns a fresh object, costs one small allocation more.
+  const out = emptyDecision();
   const decider: SyncDecider<RateLimitDecision> = {
     kind: 'sync',
-    decide: (key) => limiter.decide(key),
+    decide: (key) => limiter.decideInto(out, key),
     admitted: (decision) => decision.allowed,
     connections: noConnections,
     close: async () => limiter.clear(),

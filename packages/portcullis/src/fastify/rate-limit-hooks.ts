@@ -117,7 +117,7 @@ export function createRateLimitHook(limit: RouteRateLimit, placement: RateLimitH
     let cost = fixedCost;
     try {
       if (costOf !== undefined) cost = costOf(request);
-      decision = policy.check(key, cost);
+      decision = policy.checkTransient(key, cost);
     } catch (error) {
       next(error as Error);
       return;

@@ -1,6 +1,6 @@
 export * from './types.js';
 export { normaliseLimit, checkCost, dailyQuota, monthlyQuota } from './limit-spec.js';
-export { createMemoryLimiter, MemoryRateLimiter, type MemoryLimiterOptions } from './memory-limiter.js';
+export { createMemoryLimiter, MemoryRateLimiter, emptyDecision, type MemoryLimiterOptions, type MutableDecision } from './memory-limiter.js';
 export { addressKey, compoundKey, keyPart } from './limit-keys.js';
 export { formatPolicyItem, formatLimitItem, retryAfterSeconds, assertPolicyName } from './limit-fields.js';
 export { StoreGuard, type FailMode, type GuardedDecision, type StoreGuardOptions, type StoreStateEvent } from './store-guard.js';

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PortcullisError } from '../errors/index.js';
 import { formatPolicyItem, assertPolicyName } from './limit-fields.js';
-import { createMemoryLimiter } from './memory-limiter.js';
+import { createMemoryLimiter, emptyDecision, type MemoryRateLimiter, type MutableDecision } from './memory-limiter.js';
 import { StoreGuard, type FailMode, type StoreStateEvent } from './store-guard.js';
 import type { LimitSpec, NormalisedLimit, RateLimitDecision, RateLimiter } from './types.js';
 
@@ -55,7 +55,8 @@ export class RateLimitPolicy {
   /** This policy's item of the `RateLimit-Policy` field, computed once. */
   readonly policyItem: string;
   readonly failMode: FailMode;
-  private readonly memory: RateLimiter | undefined;
+  private readonly memory: MemoryRateLimiter | undefined;
+  private readonly scratch: MutableDecision = emptyDecision();
   private readonly guard: StoreGuard | undefined;
   private readonly maxDelayMs: number;
   private readonly listeners = new Set<(event: RateLimitPolicyEvent) => void>();
@@ -112,9 +113,18 @@ export class RateLimitPolicy {
    * `ratelimit.unavailable` only for a `closed` policy whose store is down.
    */
   check(key: string, cost = 1): PolicyDecision | Promise<PolicyDecision> {
-    const decision = this.memory !== undefined ? (this.memory.decide(key, cost) as RateLimitDecision) : this.guard!.decide(key, cost);
+    const decision = this.memory !== undefined ? this.memory.decide(key, cost) : this.guard!.decide(key, cost);
     if (this.maxDelayMs === 0) return decision;
     return decision instanceof Promise ? decision.then((first) => this.slowDown(key, cost, first)) : this.slowDown(key, cost, decision);
+  }
+
+  /**
+   * `check` for adapters that read the decision at once, before anything else can run: a memory
+   * policy without slow-down answers in an object reused by the next call, allocating nothing.
+   */
+  checkTransient(key: string, cost = 1): PolicyDecision | Promise<PolicyDecision> {
+    if (this.memory !== undefined && this.maxDelayMs === 0) return this.memory.decideInto(this.scratch, key, cost);
+    return this.check(key, cost);
   }
 
   /** Gives back units of an admitted decision (skip-successful). Never throws. */

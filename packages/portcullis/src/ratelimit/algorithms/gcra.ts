@@ -8,21 +8,26 @@ import type { NormalisedLimit } from '../types.js';
 import { ceilDiv, type LimitState, type StepResult } from './limit-state.js';
 
 export function stepGcra(state: LimitState, spec: NormalisedLimit, cost: number, now: number, out: StepResult): void {
-  const scaledNow = now * spec.timeScale;
+  const timeScale = spec.timeScale;
+  const scaledNow = now * timeScale;
   const interval = spec.unitScale;
   const tolerance = spec.burst * interval;
   const tat = state.a > scaledNow ? state.a : scaledNow;
   const nextTat = tat + cost * interval;
-  out.allowed = nextTat - scaledNow <= tolerance;
-  const heldUntil = out.allowed ? nextTat : tat;
-  if (out.allowed) {
+  let heldFor: number;
+  if (nextTat - scaledNow <= tolerance) {
     state.a = nextTat;
+    heldFor = nextTat - scaledNow;
+    out.allowed = true;
     out.retryAfterMs = 0;
   } else {
-    out.retryAfterMs = ceilDiv(nextTat - tolerance - scaledNow, spec.timeScale);
+    heldFor = tat - scaledNow;
+    out.allowed = false;
+    out.retryAfterMs = ceilDiv(nextTat - tolerance - scaledNow, timeScale);
   }
-  out.remaining = Math.floor((tolerance - (heldUntil - scaledNow)) / interval);
-  out.resetAfterMs = ceilDiv(heldUntil - scaledNow, spec.timeScale);
+  // Divisions are the costly part; an interval or scale of 1 (common) needs none.
+  out.remaining = interval === 1 ? tolerance - heldFor : Math.floor((tolerance - heldFor) / interval);
+  out.resetAfterMs = timeScale === 1 ? heldFor : ceilDiv(heldFor, timeScale);
 }
 
 export function refundGcra(state: LimitState, spec: NormalisedLimit, cost: number, now: number): number {

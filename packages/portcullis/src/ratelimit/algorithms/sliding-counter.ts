@@ -22,22 +22,22 @@ function resetAfter(state: LimitState, windowMs: number, now: number): number {
 
 export function stepSlidingCounter(state: LimitState, spec: NormalisedLimit, cost: number, now: number, out: StepResult): void {
   const windowMs = spec.windowMs;
-  const limit = spec.limit;
-  const start = now - (now % windowMs);
-  roll(state, start, windowMs);
-  const elapsed = now - start;
-  const capacity = limit * windowMs;
-  const weightedUse = state.c * (windowMs - elapsed) + state.b * windowMs;
-  out.allowed = weightedUse + cost * windowMs <= capacity;
-  if (out.allowed) {
+  const elapsed = now % windowMs;
+  const start = now - elapsed;
+  if (state.a !== start) roll(state, start, windowMs);
+  const left = spec.limit * windowMs - (state.c * (windowMs - elapsed) + state.b * windowMs);
+  const needed = cost * windowMs;
+  if (needed <= left) {
     state.b += cost;
+    out.allowed = true;
     out.retryAfterMs = 0;
-    out.remaining = Math.max(0, Math.floor((capacity - weightedUse - cost * windowMs) / windowMs));
+    out.remaining = Math.floor((left - needed) / windowMs);
   } else {
-    out.remaining = Math.max(0, Math.floor((capacity - weightedUse) / windowMs));
-    out.retryAfterMs = retryAfter(state, limit, windowMs, cost, now);
+    out.allowed = false;
+    out.remaining = left > 0 ? Math.floor(left / windowMs) : 0;
+    out.retryAfterMs = retryAfter(state, spec.limit, windowMs, cost, now);
   }
-  out.resetAfterMs = resetAfter(state, windowMs, now);
+  out.resetAfterMs = state.b > 0 ? start + 2 * windowMs - now : state.c > 0 ? start + windowMs - now : 0;
 }
 
 /** The first instant the weighted count leaves room for `cost`, assuming no other traffic. */
