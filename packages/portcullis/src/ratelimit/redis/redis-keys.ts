@@ -3,7 +3,10 @@
  * that touches several of them runs on one node. The user key is the tag's content, escaped so it
  * cannot end the tag early or start another: `%`, `{` and `}` become `%25`, `%7B` and `%7D`, and
  * the empty key (whose tag `{}` Redis would ignore) becomes `%`, which no other key encodes to.
- * Escaping keeps distinct user keys distinct and the stored keys readable.
+ * Escaping keeps distinct user keys distinct and the stored keys readable. The suffixes carry the
+ * storage format's version (`:s2` state string, `:l2` sliding-log sorted set; version 1 kept the
+ * state in a hash), so processes of two versions sharing a Redis during a rolling upgrade keep
+ * separate counts instead of failing on each other's keys with WRONGTYPE.
  */
 import { PortcullisError } from '../../errors/index.js';
 
@@ -28,8 +31,8 @@ export function checkPrefix(prefix: unknown): string {
   return prefix;
 }
 
-/** The keys a limiter script touches for `key`: the state hash, then the sliding-log sorted set if used. */
+/** The keys a limiter script touches for `key`: the state, then the sliding-log sorted set if used. */
 export function limiterKeys(prefix: string, key: string, keyCount: 1 | 2): string[] {
   const tagged = `${prefix}{${hashTagOf(key)}}`;
-  return keyCount === 1 ? [`${tagged}:s`] : [`${tagged}:s`, `${tagged}:l`];
+  return keyCount === 1 ? [`${tagged}:s2`] : [`${tagged}:s2`, `${tagged}:l2`];
 }

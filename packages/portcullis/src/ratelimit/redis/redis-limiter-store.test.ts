@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RESP_TYPES } from 'redis';
 import { ALGORITHM_NAMES, type AlgorithmName } from '../types.js';
 import { createRedisLimiter } from './redis-limiter.js';
 import { hashTagOf } from './redis-keys.js';
@@ -31,6 +32,37 @@ function countingClient(client: TestRedisClient) {
     },
   };
   return { seen, client: wrapped };
+}
+
+/**
+ * A node-redis standalone client as the limiter sees it, counting raw commands: the limiter must
+ * send its scripts through `sendCommand` and never call `evalSha` or `eval`.
+ */
+function countingRawClient(client: TestRedisClient) {
+  const seen = { evalSha: 0, noScript: 0, eval: 0, scriptLoad: 0, other: 0 };
+  const refuse = (): Promise<unknown> => Promise.reject(new Error('the raw path must not call evalSha or eval'));
+  const wrapped = {
+    get isOpen(): boolean {
+      return client.isOpen;
+    },
+    sendCommand(args: Array<string | Buffer>, options?: undefined) {
+      const command = String(args[0]);
+      if (command === 'EVALSHA') seen.evalSha += 1;
+      else if (command === 'EVAL') seen.eval += 1;
+      else seen.other += 1;
+      return client.sendCommand(args, options).catch((error: unknown) => {
+        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) seen.noScript += 1;
+        throw error;
+      });
+    },
+    evalSha: refuse,
+    eval: refuse,
+    scriptLoad(script: string) {
+      seen.scriptLoad += 1;
+      return client.scriptLoad(script);
+    },
+  };
+  return { seen, client: wrapped as RedisScriptClient };
 }
 
 /** Redis Cluster's rule: the part between the first `{` and the first `}` after it, if not empty. */
@@ -155,8 +187,10 @@ describe('Redis limiter: keys, expiry, clock, scripts', { skip: redis === undefi
   async function storedTime(algorithm: AlgorithmName, callerClock: boolean, now: number): Promise<number> {
     const limiter = createRedisLimiter({ algorithm, limit: 5, windowMs: 60_000 }, { client: redis!.client, prefix: redis!.prefix('clock'), callerClock });
     await limiter.decide('k', 1, now);
-    // token-bucket keeps the time of its last refill in field `b`.
-    return Number(await redis!.client.hGet(limiter.keys('k')[0] as string, 'b'));
+    // The state is a layout byte and little-endian doubles: `e`, then token-bucket's `a` and `b`, the time of its last refill.
+    const stored = await redis!.client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }).get(limiter.keys('k')[0] as string);
+    assert.ok(stored instanceof Buffer && stored.length === 1 + 3 * 8, 'a layout byte and three doubles');
+    return stored.readDoubleLE(1 + 2 * 8);
   }
 
   it("decides on the Redis server's clock, ignoring the caller's `now`", async () => {
@@ -199,6 +233,35 @@ describe('Redis limiter: keys, expiry, clock, scripts', { skip: redis === undefi
       assert.equal(counted.seen.evalSha, decisions + 1, algorithm);
       assert.equal(counted.seen.eval, counted.seen.noScript, algorithm);
     }
+  });
+
+  it('sends the script as a raw command to a node-redis client: one EVALSHA per call, NOSCRIPT answered by one EVAL', async () => {
+    for (const algorithm of ALGORITHM_NAMES) {
+      const counted = countingRawClient(redis!.client);
+      const limiter = createRedisLimiter(
+        { algorithm, limit: 1000, windowMs: 60_000, penalty: { after: 2, blockMs: 1000, maxBlockMs: 8000, decayMs: 60_000 } },
+        { client: counted.client, prefix: redis!.prefix('raw') },
+      );
+      let spent = 0;
+      for (let index = 0; index < 10; index += 1) assert.equal((await limiter.decide('k')).remaining, 1000 - (spent += 1), algorithm);
+      await limiter.refund('k');
+      spent -= 1;
+      assert.equal(counted.seen.evalSha, 11, algorithm);
+      // Other suites may load the same script between our flush and our call; flush until ours met NOSCRIPT.
+      for (let attempt = 0; attempt < 50 && counted.seen.noScript < 1; attempt += 1) {
+        await redis!.client.scriptFlush();
+        assert.equal((await limiter.decide('k')).remaining, 1000 - (spent += 1), algorithm);
+      }
+      assert.ok(counted.seen.noScript >= 1, `${algorithm}: EVALSHA met NOSCRIPT`);
+      assert.equal(counted.seen.eval, counted.seen.noScript, `${algorithm}: each NOSCRIPT answered by one EVAL`);
+      assert.equal(counted.seen.scriptLoad, 1, algorithm);
+      assert.equal(counted.seen.other, 0, algorithm);
+    }
+    // node-redis's own client is recognised as such: with evalSha and eval refusing, decisions still work.
+    const refuse = (): Promise<unknown> => Promise.reject(new Error('the raw path must not call evalSha or eval'));
+    const real = Object.create(redis!.client, { evalSha: { value: refuse }, eval: { value: refuse } }) as RedisScriptClient;
+    const limiter = createRedisLimiter({ algorithm: 'gcra', limit: 5, windowMs: 60_000 }, { client: real, prefix: redis!.prefix('raw-real') });
+    assert.equal((await limiter.decide('k')).remaining, 4);
   });
 
   it('counts EVALSHA, never EVAL, in the server statistics', async () => {

@@ -8,10 +8,10 @@
 import { PortcullisError } from '../../errors/index.js';
 import { checkCost, normaliseLimit } from '../limit-spec.js';
 import type { LimitSpec, NormalisedLimit, RateLimitDecision, RateLimiter } from '../types.js';
-import { decisionFromReply } from './decision-reply.js';
-import { ARG_COST, ARG_MODE, ARG_NOW, limiterScript, scriptArguments, type LimiterScript } from './lua/limiter-script.js';
+import { decisionFromReply, replyPacking, type ReplyPacking } from './decision-reply.js';
+import { limiterScript, specArgument, type LimiterScript } from './lua/limiter-script.js';
 import { checkPrefix, limiterKeys } from './redis-keys.js';
-import { ScriptRunner, type RedisScriptClient } from './script-client.js';
+import { ScriptRunner, type RedisScriptClient, type ScriptCall } from './script-client.js';
 
 export interface RedisLimiterOptions {
   /** A connected client; a node-redis v5 client fits as it is. */
@@ -35,6 +35,8 @@ export interface RedisLimiterOptions {
   readonly callerClockKeepMs?: number;
 }
 
+const ignoreReply = (): void => undefined;
+
 function invalid(detail: string): PortcullisError {
   return new PortcullisError('config.invalid', { detail: `rate limit: ${detail}` });
 }
@@ -44,10 +46,14 @@ export class RedisRateLimiter implements RateLimiter {
   readonly prefix: string;
   private readonly script: LimiterScript;
   private readonly runner: ScriptRunner;
-  private readonly fixedArguments: readonly string[];
+  private readonly packing: ReplyPacking;
+  /** ARGV[1] of a decision and of a refund, built once (see lua/limiter-script.ts). */
+  private readonly decideSpec: Buffer;
+  private readonly refundSpec: Buffer;
   private readonly callerClock: boolean;
   private readonly clock: () => number;
   private latest = 0;
+  private readonly toDecision = (reply: unknown): RateLimitDecision => decisionFromReply(reply, this.spec.limit, this.packing);
 
   constructor(spec: LimitSpec, options: RedisLimiterOptions) {
     this.spec = normaliseLimit(spec);
@@ -60,20 +66,30 @@ export class RedisRateLimiter implements RateLimiter {
     this.clock = options.clock ?? Date.now;
     const keepMs = options.callerClockKeepMs ?? 60_000;
     if (!Number.isSafeInteger(keepMs) || keepMs < 0) throw invalid('callerClockKeepMs must be a non-negative integer');
-    this.script = limiterScript(this.spec.algorithm);
+    this.script = limiterScript(this.spec.algorithm, this.spec.penalty !== undefined);
     this.runner = new ScriptRunner(client, this.script);
-    this.fixedArguments = scriptArguments(this.spec, this.callerClock ? keepMs : 0);
+    this.packing = replyPacking(this.spec);
+    this.decideSpec = specArgument(this.script, this.spec, false, this.callerClock ? keepMs : 0);
+    this.refundSpec = specArgument(this.script, this.spec, true, this.callerClock ? keepMs : 0);
   }
 
   /** Spends `cost` units of `key`'s quota if they are there; `now` is ignored unless `callerClock`. */
-  async decide(key: string, cost = 1, now?: number): Promise<RateLimitDecision> {
-    const reply = await this.runner.run(this.keys(key), this.arguments('d', cost, now));
-    return decisionFromReply(reply, this.spec.limit);
+  decide(key: string, cost = 1, now?: number): Promise<RateLimitDecision> {
+    // Not async: an async function and an await would add two promises to every decision.
+    try {
+      return this.runner.run(this.call(this.decideSpec, key, cost, now), this.toDecision);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Gives back units spent by an earlier admitted decision; `now` is ignored unless `callerClock`. */
-  async refund(key: string, cost = 1, now?: number): Promise<void> {
-    await this.runner.run(this.keys(key), this.arguments('r', cost, now));
+  refund(key: string, cost = 1, now?: number): Promise<void> {
+    try {
+      return this.runner.run(this.call(this.refundSpec, key, cost, now), ignoreReply);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The Redis keys that hold `key`'s state (for tests and operators). */
@@ -82,13 +98,11 @@ export class RedisRateLimiter implements RateLimiter {
     return limiterKeys(this.prefix, key, this.script.keyCount);
   }
 
-  private arguments(mode: 'd' | 'r', cost: number, now: number | undefined): string[] {
-    checkCost(cost);
-    const args = this.fixedArguments.slice();
-    args[ARG_MODE] = mode;
-    args[ARG_COST] = String(cost);
-    if (this.callerClock) args[ARG_NOW] = String(this.monotonic(now));
-    return args;
+  private call(spec: Buffer, key: string, cost: number, now: number | undefined): ScriptCall {
+    const keys = this.keys(key);
+    const costText = cost === 1 ? '1' : String(checkCost(cost));
+    // Without a third argument the script reads the Redis server's clock.
+    return { keys, arguments: this.callerClock ? [spec, costText, String(this.monotonic(now))] : [spec, costText] };
   }
 
   private monotonic(now: number | undefined): number {

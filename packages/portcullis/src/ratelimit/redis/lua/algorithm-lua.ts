@@ -1,19 +1,33 @@
 /**
- * What each algorithm contributes to its Redis script: the hash fields of its state (named like
- * the `LimitState` fields and held in Lua locals of the same names) and two Lua functions that
- * mirror the JavaScript step and refund line for line, so both compute the same doubles in the
- * same order and give bit-identical decisions.
+ * What each algorithm contributes to its Redis script: the fields of its state (named like the
+ * `LimitState` fields and held in Lua locals of the same names), the spec values it reads, and
+ * two blocks of Lua statements that mirror the JavaScript step and refund line for line, so both
+ * compute the same doubles in the same order and give bit-identical decisions. The blocks are
+ * pasted into the script body rather than wrapped in functions: a `local function` is a new
+ * closure on every EVALSHA, and the script's cost on the Redis thread is what limits throughput.
  */
+import type { NormalisedLimit } from '../../types.js';
+
+export interface SpecValue {
+  /** The Lua local it is read into. */
+  readonly name: string;
+  /** Its value, computed once per limiter in JavaScript (products of integers below 2^53 are exact in both). */
+  readonly of: (spec: NormalisedLimit) => number;
+}
 
 export interface AlgorithmLua {
-  /** State fields, stored in the state hash under these names and read into these Lua locals. */
+  /** State fields, packed in this order after the common ones and read into these Lua locals. */
   readonly fields: readonly string[];
   /** True when the state also owns the sliding-log sorted set, passed as KEYS[2]. */
   readonly usesLog: boolean;
+  /** The spec values the blocks read, in the order they are packed into the spec argument. */
+  readonly specValues: readonly SpecValue[];
   /**
-   * Lua defining `step()`, returning allowed, remaining, resetAfterMs, retryAfterMs, and
-   * `giveBack()`, returning milliseconds until the state is fresh. Both read `now`, `cost`, the
-   * spec locals and the state locals as upvalues, and update the state locals.
+   * Lua statements deciding `cost` at `now`: they assign the declared locals `allowed`,
+   * `remaining`, `resetAfterMs` and `retryAfterMs` and update the state locals. They may raise
+   * `now` to a time the state has already seen (a clock that stepped back).
    */
-  readonly source: string;
+  readonly step: string;
+  /** Lua statements giving back `cost` at `now`: they update the state and assign `freshIn`, the ms until it is fresh. */
+  readonly giveBack: string;
 }

@@ -1,36 +1,38 @@
 /**
  * GCRA in Lua, mirroring algorithms/gcra.ts operation for operation. The TAT is stored in units
- * of 1/timeScale ms; limit-spec.ts keeps it below 2^53, so it survives the trip through a string.
+ * of 1/timeScale ms; limit-spec.ts keeps it below 2^53, so it is exact as a double.
  */
 import type { AlgorithmLua } from './algorithm-lua.js';
 
 export const gcraLua: AlgorithmLua = {
   fields: ['a'],
   usesLog: false,
-  source: `
-local function step()
+  specValues: [
+    { name: 'timeScale', of: (spec) => spec.timeScale },
+    { name: 'interval', of: (spec) => spec.unitScale },
+    { name: 'tolerance', of: (spec) => spec.burst * spec.unitScale },
+  ],
+  step: `
   local scaledNow = now * timeScale
-  local interval = unitScale
-  local tolerance = burst * interval
   local tat = scaledNow
   if a > scaledNow then tat = a end
   local nextTat = tat + cost * interval
-  local allowed = nextTat - scaledNow <= tolerance
+  allowed = nextTat - scaledNow <= tolerance
   local heldUntil = tat
-  local retryAfterMs = 0
+  retryAfterMs = 0
   if allowed then
     heldUntil = nextTat
     a = nextTat
   else
     retryAfterMs = math.ceil((nextTat - tolerance - scaledNow) / timeScale)
   end
-  return allowed, math.floor((tolerance - (heldUntil - scaledNow)) / interval), math.ceil((heldUntil - scaledNow) / timeScale), retryAfterMs
-end
-
-local function giveBack()
+  remaining = math.floor((tolerance - (heldUntil - scaledNow)) / interval)
+  resetAfterMs = math.ceil((heldUntil - scaledNow) / timeScale)
+`,
+  giveBack: `
   local scaledNow = now * timeScale
-  a = math.max(scaledNow, a - cost * unitScale)
-  return math.ceil((a - scaledNow) / timeScale)
-end
+  a = a - cost * interval
+  if a < scaledNow then a = scaledNow end
+  freshIn = math.ceil((a - scaledNow) / timeScale)
 `,
 };

@@ -1,61 +1,68 @@
 /** Sliding window counter in Lua, mirroring algorithms/sliding-counter.ts operation for operation. */
 import type { AlgorithmLua } from './algorithm-lua.js';
 
+/** Moves the counts to the window starting at `start` (the roll of algorithms/sliding-counter.ts). */
+const roll = `
+  if a ~= start then
+    if a == start - windowMs then c = b else c = 0 end
+    b = 0
+    a = start
+  end`;
+
+/** Assigns `name` the ms until the weighted count is back to zero. */
+const resetAfter = (name: string): string => `
+  ${name} = 0
+  if b > 0 then
+    ${name} = a + 2 * windowMs - now
+  elseif c > 0 then
+    ${name} = a + windowMs - now
+  end`;
+
 export const slidingCounterLua: AlgorithmLua = {
   fields: ['a', 'b', 'c'],
   usesLog: false,
-  source: `
-local function roll(start)
-  if a == start then return end
-  if a == start - windowMs then c = b else c = 0 end
-  b = 0
-  a = start
-end
-
-local function resetAfter()
-  if b > 0 then return a + 2 * windowMs - now end
-  if c > 0 then return a + windowMs - now end
-  return 0
-end
-
-local function retryAfter()
-  local start = a
-  if cost > limit then return start + 2 * windowMs - now end
-  if b + cost > limit then
-    local elapsedNeeded = windowMs - math.floor(((limit - cost) * windowMs) / b)
-    return start + windowMs + elapsedNeeded - now
-  end
-  local elapsedNeeded = windowMs - math.floor(((limit - b - cost) * windowMs) / c)
-  return start + math.min(elapsedNeeded, windowMs) - now
-end
-
-local function step()
+  specValues: [
+    { name: 'limit', of: (spec) => spec.limit },
+    { name: 'windowMs', of: (spec) => spec.windowMs },
+    { name: 'capacity', of: (spec) => spec.limit * spec.windowMs },
+  ],
+  step: `
   if a > now then now = a end
   local start = now - math.fmod(now, windowMs)
-  roll(start)
+${roll}
   local elapsed = now - start
-  local capacity = limit * windowMs
   local weightedUse = c * (windowMs - elapsed) + b * windowMs
-  local allowed = weightedUse + cost * windowMs <= capacity
-  local remaining
-  local retryAfterMs = 0
+  allowed = weightedUse + cost * windowMs <= capacity
+  retryAfterMs = 0
   if allowed then
     b = b + cost
-    remaining = math.max(0, math.floor((capacity - weightedUse - cost * windowMs) / windowMs))
+    remaining = math.floor((capacity - weightedUse - cost * windowMs) / windowMs)
+    if remaining < 0 then remaining = 0 end
   else
-    remaining = math.max(0, math.floor((capacity - weightedUse) / windowMs))
-    retryAfterMs = retryAfter()
+    remaining = math.floor((capacity - weightedUse) / windowMs)
+    if remaining < 0 then remaining = 0 end
+    if cost > limit then
+      retryAfterMs = a + 2 * windowMs - now
+    elseif b + cost > limit then
+      local elapsedNeeded = windowMs - math.floor(((limit - cost) * windowMs) / b)
+      retryAfterMs = a + windowMs + elapsedNeeded - now
+    else
+      local elapsedNeeded = windowMs - math.floor(((limit - b - cost) * windowMs) / c)
+      if elapsedNeeded > windowMs then elapsedNeeded = windowMs end
+      retryAfterMs = a + elapsedNeeded - now
+    end
   end
-  return allowed, remaining, resetAfter(), retryAfterMs
-end
-
-local function giveBack()
+${resetAfter('resetAfterMs')}
+`,
+  giveBack: `
   if a > now then now = a end
-  roll(now - math.fmod(now, windowMs))
-  local fromCurrent = math.min(b, cost)
+  local start = now - math.fmod(now, windowMs)
+${roll}
+  local fromCurrent = cost
+  if b < fromCurrent then fromCurrent = b end
   b = b - fromCurrent
-  c = math.max(0, c - (cost - fromCurrent))
-  return resetAfter()
-end
+  c = c - (cost - fromCurrent)
+  if c < 0 then c = 0 end
+${resetAfter('freshIn')}
 `,
 };

@@ -1,38 +1,38 @@
 /** Token bucket in Lua, mirroring algorithms/token-bucket.ts operation for operation. */
 import type { AlgorithmLua } from './algorithm-lua.js';
 
-export const tokenBucketLua: AlgorithmLua = {
-  fields: ['a', 'b'],
-  usesLog: false,
-  source: `
-local function refill()
+/** The refill of algorithms/token-bucket.ts, after raising `now` to the last time the bucket saw. */
+const refill = `
+  if b > now then now = b end
   if a > 0 and now > b then
     local refilled = (now - b) * timeScale
     if refilled >= a then a = 0 else a = a - refilled end
   end
-  b = now
-end
+  b = now`;
 
-local function step()
-  if b > now then now = b end
-  refill()
-  local capacity = burst * unitScale
+export const tokenBucketLua: AlgorithmLua = {
+  fields: ['a', 'b'],
+  usesLog: false,
+  specValues: [
+    { name: 'timeScale', of: (spec) => spec.timeScale },
+    { name: 'unitScale', of: (spec) => spec.unitScale },
+    { name: 'capacity', of: (spec) => spec.burst * spec.unitScale },
+  ],
+  step: `${refill}
   local needed = cost * unitScale
-  local allowed = a + needed <= capacity
-  local retryAfterMs = 0
+  allowed = a + needed <= capacity
+  retryAfterMs = 0
   if allowed then
     a = a + needed
   else
     retryAfterMs = math.ceil((a + needed - capacity) / timeScale)
   end
-  return allowed, math.floor((capacity - a) / unitScale), math.ceil(a / timeScale), retryAfterMs
-end
-
-local function giveBack()
-  if b > now then now = b end
-  refill()
-  a = math.max(0, a - cost * unitScale)
-  return math.ceil(a / timeScale)
-end
+  remaining = math.floor((capacity - a) / unitScale)
+  resetAfterMs = math.ceil(a / timeScale)
+`,
+  giveBack: `${refill}
+  a = a - cost * unitScale
+  if a < 0 then a = 0 end
+  freshIn = math.ceil(a / timeScale)
 `,
 };
