@@ -137,6 +137,23 @@ describe('Redis limiter: keys, expiry, clock, scripts', { skip: redis === undefi
     assert.equal(tags.size, userKeys.length);
   });
 
+  it('reads a state another algorithm, variant or writer left under the same key as fresh, without failing', async () => {
+    const prefix = redis!.prefix('layout');
+    const at = 1_700_000_000_000;
+    const spec = { limit: 1000, windowMs: 1000 };
+    const options = { client: redis!.client, prefix, callerClock: true };
+    // fixed-window and token-bucket states have the same length: read as a bucket, this window
+    // start and count would be 2 units missing at `at + 1`, so 997 would remain instead of 999.
+    await createRedisLimiter({ algorithm: 'fixed-window', ...spec }, options).decide('k', 3, at);
+    const bucket = createRedisLimiter({ algorithm: 'token-bucket', ...spec }, options);
+    assert.equal((await bucket.decide('k', 1, at + 1)).remaining, 999);
+    const withPenalty = createRedisLimiter({ algorithm: 'token-bucket', ...spec, penalty: { after: 1, blockMs: 1000, maxBlockMs: 1000, decayMs: 1000 } }, options);
+    assert.equal((await withPenalty.decide('k', 1, at + 2)).remaining, 999);
+    await redis!.client.set(bucket.keys('k')[0] as string, 'not a limiter state');
+    assert.equal((await bucket.decide('k', 1, at + 3)).remaining, 999);
+    assert.equal((await bucket.decide('k', 1, at + 3)).remaining, 998, 'and counts on from there');
+  });
+
   it('refuses a key prefix with a brace', () => {
     for (const prefix of ['rl:{x}:', 'rl{', 'rl}']) {
       assert.throws(() => createRedisLimiter({ algorithm: 'gcra', limit: 1, windowMs: 1000 }, { client: redis!.client, prefix }), { code: 'config.invalid' });
@@ -147,13 +164,18 @@ describe('Redis limiter: keys, expiry, clock, scripts', { skip: redis === undefi
     it(`${algorithm}: every key written gets a TTL no longer than its state lives, and disappears after it`, async () => {
       const limiter = createRedisLimiter({ algorithm, limit: 3, windowMs: 300 }, { client: redis!.client, prefix: redis!.prefix('ttl') });
       await limiter.decide('k', 2);
-      const decision = await limiter.decide('k', 1);
       const keys = limiter.keys('k');
-      for (const key of keys) {
-        const ttl = await redis!.client.pTTL(key);
-        assert.ok(ttl > 0 && ttl <= decision.resetAfterMs, `${key}: PTTL ${ttl}, state fresh in ${decision.resetAfterMs} ms`);
+      // A second admission (the write may keep the TTL) and a refusal (it may write nothing).
+      for (const decision of [await limiter.decide('k', 1), await limiter.decide('k', 5)]) {
+        for (const key of keys) {
+          const ttl = await redis!.client.pTTL(key);
+          // A window edge just before the refusal leaves a fresh state, and no key.
+          const expected = decision.resetAfterMs === 0 ? ttl === -2 : ttl > 0 && ttl <= decision.resetAfterMs;
+          assert.ok(expected, `${key}: PTTL ${ttl}, state fresh in ${decision.resetAfterMs} ms`);
+        }
       }
-      await sleep(decision.resetAfterMs + 50);
+      const last = await limiter.decide('k', 0);
+      await sleep(last.resetAfterMs + 50);
       assert.equal(await redis!.client.exists(keys), 0);
     });
 

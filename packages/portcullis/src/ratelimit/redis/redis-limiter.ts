@@ -19,7 +19,7 @@ export interface RedisLimiterOptions {
   /**
    * Namespace of this limiter's keys, e.g. `pc:rl:login:`. Give every limiter its own: two specs
    * sharing a prefix would read each other's state. Must not contain `{` or `}`. A user key `k`
-   * is stored under `${prefix}{k}:s` (and `:l` for sliding-log), with `%`, `{`, `}` in `k`
+   * is stored under `${prefix}{k}:s2` (and `:l2` for sliding-log), with `%`, `{`, `}` in `k`
    * escaped so the Redis Cluster hash tag is always exactly `k` (see redis-keys.ts).
    */
   readonly prefix: string;

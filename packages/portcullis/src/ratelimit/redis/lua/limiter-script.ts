@@ -5,20 +5,19 @@
  * replicated by their effects, so a non-deterministic read before writes is allowed), unless the
  * caller passes `now`. The spec travels in ARGV, so ten scripts serve every limit.
  *
- * Everything here is shaped by the script's cost on the Redis thread, which is what limits
- * throughput (measured on Redis 7.0: the EVALSHA itself ~1 us, each redis.call 0.3-1.2 us, each
- * ARGV string ~0.07 us plus ~0.05-0.1 us to parse it as a number, a number passed to redis.call
- * ~0.3 us to format, a table reply ~0.5 us):
- * - ARGV is the spec packed as little-endian doubles (the mode, keepMs, the algorithm's values,
- *   the penalty's), then the cost as text and, with a caller clock, `now`: `struct.unpack` reads
- *   the spec without parsing text.
- * - The state is one string key (KEYS[1]) holding doubles, `e` (when the state is fresh again),
- *   then `violations`, `since`, `blockedUntil` in the penalty variant, then the algorithm's
- *   fields: one GET to read it and one `SET ... PX` to write it with its expiry. A write that
- *   would change nothing (a refusal without a penalty) is skipped, and one that keeps `e` keeps
- *   the TTL (`KEEPTTL`, no number to format), both on the server clock only: with a caller clock
- *   every write refreshes the TTL, which Redis counts on its own clock.
- * - No closures and no string building on the decision path.
+ * Its shape comes from what the script costs the Redis thread, which limits throughput (measured
+ * on Redis 7.0: the EVALSHA itself ~1 us, TIME ~0.9 us, a GET ~0.3 us, a write ~1.2 us plus
+ * ~0.8 us when it moves the expiry, a table reply ~1 us more than an integer, ~0.1 us per ARGV
+ * string parsed as a number, ~0.3 us per number handed to redis.call; 10-23 us per decision
+ * before, with a hash, closures and fourteen text arguments):
+ * - ARGV[1] is the spec as little-endian doubles (see specArgument), read by one
+ *   `struct.unpack`; ARGV[2] is the cost as text and ARGV[3], with a caller clock only, `now`.
+ * - The state is one string (KEYS[1]): a layout byte, then doubles: `e` (when the state is fresh
+ *   again), `violations`, `since`, `blockedUntil` in the penalty variant, then the algorithm's
+ *   fields. One GET reads it; one SET writes it with its expiry, and only if something changed.
+ * - Specs without a penalty run a variant that neither reads nor stores the penalty fields.
+ * - The reply is one integer whenever the decision packs into one (see ../decision-reply.ts).
+ * - The algorithm's Lua is pasted in: no closures, no string building on the decision path.
  * A state past `e` is treated as fresh even if Redis still holds it: Redis expires keys on its
  * own clock, which a caller clock does not follow.
  */
