@@ -10,3 +10,5 @@ export {
   MAX_PASSWORD_BYTES,
   type PasswordHashOptions,
 } from './password-hash.js';
+export { lockoutPolicy, lockoutAfterFailure, lockoutRemainingMs, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy, type LockoutRecord } from './lockout.js';
+export { TokenDenylist, type DenylistBackend, type DenylistEntry, type TokenDenylistOptions } from './token-denylist.js';

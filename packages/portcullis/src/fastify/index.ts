@@ -4,3 +4,4 @@ export { DEFAULT_LIMITS, type PortcullisFastifyOptions, type PortcullisRouteConf
 export { SAFE_REQUEST_ID, REQUEST_ID_HEADER, newRequestId } from './request-id.js';
 export { fromFrameworkError } from './framework-errors.js';
 export { createRateLimitHook, type RouteRateLimit, type RateLimitKey } from './rate-limit-hooks.js';
+export { createAuthenticateHook, type AccessPrincipal, type AuthenticateOptions } from './authenticate.js';

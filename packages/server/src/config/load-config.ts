@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { describeDefaultCredentials, describeWeakSecret, type SecretRule } from 'portcullis/config';
 import { PortcullisError } from 'portcullis/errors';
 import { loadOrCreateDevSecrets } from './dev-secrets.js';
-import type { DatabaseTarget, RuntimeEnvironment, ServerConfig, ServerSecrets } from './server-config.js';
+import type { AuthConfig, DatabaseTarget, RuntimeEnvironment, ServerConfig, ServerSecrets } from './server-config.js';
 
 /**
  * Reads the environment once at start-up, validates every variable, and refuses to start with a
@@ -50,6 +50,28 @@ const envSchema = z.object({
   RATE_LIMIT_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ . -').default('pc:rl:'),
   RATE_LIMIT_MAX_KEYS: positiveInt(1000, 10_000_000).default(100_000),
   LOAD_SHED_MAX_DELAY_MS: positiveInt(0, 60_000).default(500),
+  AUTH_ISSUER: z.string().min(1).max(256).default('portcullis'),
+  AUTH_AUDIENCE: z.string().min(1).max(256).default('portcullis-api'),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt(60, 86_400).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt(60, 90 * 86_400).default(7 * 86_400),
+  SESSION_MAX_AGE_SECONDS: positiveInt(60, 365 * 86_400).default(30 * 86_400),
+  JWT_ALGORITHM: z.enum(['HS256', 'EdDSA', 'ES256']).default('HS256'),
+  JWT_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+  JWT_KEY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -').optional(),
+  JWT_PREVIOUS_SECRET: z.string().optional(),
+  JWT_PREVIOUS_KEY_FILE: z.string().min(1).optional(),
+  OIDC_JWKS_FILE: z.string().min(1).optional(),
+  OIDC_ISSUER: z.string().min(1).optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  PASSWORD_PEPPER: z.string().optional(),
+  PASSWORD_MIN_STRENGTH: positiveInt(0, 4).default(3),
+  LOCKOUT_THRESHOLD: positiveInt(1, 1000).default(5),
+  LOCKOUT_BASE_DELAY_MS: positiveInt(1, 86_400_000).default(30_000),
+  LOCKOUT_MAX_DELAY_MS: positiveInt(1, 86_400_000).default(900_000),
+  REFRESH_COOKIE_SECURE: booleanFlag.default(true),
+  APP_URL: z.url().default('http://localhost:3000'),
+  MAIL_OUTBOX_DIR: z.string().min(1).optional(),
+  DENYLIST_SYNC_MS: positiveInt(10, 60_000).default(1000),
   JWT_SECRET: z.string().optional(),
   APP_SECRET: z.string().optional(),
   ENCRYPTION_KEY: z.string().optional(),
@@ -110,6 +132,46 @@ function resolveSecrets(
     result[key] = value as string;
   }
   return result;
+}
+
+function resolveAuth(e: z.infer<typeof envSchema>, dataDir: string, warnings: string[]): AuthConfig {
+  if (e.JWT_ALGORITHM !== 'HS256' && e.JWT_PRIVATE_KEY_FILE === undefined) fail(`JWT_PRIVATE_KEY_FILE is required with JWT_ALGORITHM=${e.JWT_ALGORITHM}`);
+  if (e.JWT_ALGORITHM === 'HS256' && e.JWT_PRIVATE_KEY_FILE !== undefined) fail('JWT_PRIVATE_KEY_FILE is set but JWT_ALGORITHM is HS256; set JWT_ALGORITHM=EdDSA or ES256');
+  const oidc = [e.OIDC_JWKS_FILE, e.OIDC_ISSUER, e.OIDC_AUDIENCE];
+  if (oidc.some((v) => v !== undefined) && oidc.some((v) => v === undefined)) fail('OIDC_JWKS_FILE, OIDC_ISSUER and OIDC_AUDIENCE must be set together');
+  if (e.LOCKOUT_MAX_DELAY_MS < e.LOCKOUT_BASE_DELAY_MS) fail('LOCKOUT_MAX_DELAY_MS must be at least LOCKOUT_BASE_DELAY_MS');
+  if (e.SESSION_MAX_AGE_SECONDS < e.REFRESH_TOKEN_TTL_SECONDS) fail('SESSION_MAX_AGE_SECONDS must be at least REFRESH_TOKEN_TTL_SECONDS');
+  if (e.PASSWORD_PEPPER !== undefined && Buffer.byteLength(e.PASSWORD_PEPPER) < 16) fail('PASSWORD_PEPPER must be at least 16 bytes when set');
+  if (e.NODE_ENV === 'production' && !e.REFRESH_COOKIE_SECURE) fail('REFRESH_COOKIE_SECURE cannot be off in production');
+  if (e.JWT_PREVIOUS_SECRET !== undefined && Buffer.byteLength(e.JWT_PREVIOUS_SECRET) < 32) fail('JWT_PREVIOUS_SECRET must be at least 32 bytes');
+  if (e.PASSWORD_MIN_STRENGTH < 3) warnings.push(`PASSWORD_MIN_STRENGTH is ${e.PASSWORD_MIN_STRENGTH}: weak passwords will be accepted`);
+  return {
+    issuer: e.AUTH_ISSUER,
+    audience: e.AUTH_AUDIENCE,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+    signing:
+      e.JWT_ALGORITHM === 'HS256'
+        ? { algorithm: 'HS256', ...(e.JWT_PREVIOUS_SECRET === undefined ? {} : { previousSecret: e.JWT_PREVIOUS_SECRET }) }
+        : {
+            algorithm: e.JWT_ALGORITHM,
+            privateKeyFile: resolve(e.JWT_PRIVATE_KEY_FILE as string),
+            ...(e.JWT_KEY_ID === undefined ? {} : { keyId: e.JWT_KEY_ID }),
+            ...(e.JWT_PREVIOUS_KEY_FILE === undefined ? {} : { previousKeyFile: resolve(e.JWT_PREVIOUS_KEY_FILE) }),
+          },
+    oidc:
+      e.OIDC_JWKS_FILE === undefined
+        ? undefined
+        : { jwksFile: resolve(e.OIDC_JWKS_FILE), issuer: e.OIDC_ISSUER as string, audience: e.OIDC_AUDIENCE as string },
+    passwordPepper: e.PASSWORD_PEPPER === '' ? undefined : e.PASSWORD_PEPPER,
+    passwordMinStrength: e.PASSWORD_MIN_STRENGTH as 0 | 1 | 2 | 3 | 4,
+    lockout: { threshold: e.LOCKOUT_THRESHOLD, baseDelayMs: e.LOCKOUT_BASE_DELAY_MS, maxDelayMs: e.LOCKOUT_MAX_DELAY_MS },
+    refreshCookieSecure: e.REFRESH_COOKIE_SECURE,
+    appUrl: e.APP_URL,
+    mailOutboxDir: resolve(e.MAIL_OUTBOX_DIR ?? resolve(dataDir, 'outbox')),
+    denylistSyncMs: e.DENYLIST_SYNC_MS,
+  };
 }
 
 /**
@@ -186,6 +248,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): ServerConfig {
       redisPrefix: e.RATE_LIMIT_REDIS_PREFIX,
     },
     loadShedMaxDelayMs: e.LOAD_SHED_MAX_DELAY_MS,
+    auth: resolveAuth(e, dataDir, warnings),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     secrets,
     warnings,

@@ -47,10 +47,41 @@ export interface ServerConfig {
     /** Prefix of every limiter key in Redis (several deployments can share one Redis). */
     readonly redisPrefix: string;
   };
+  readonly auth: AuthConfig;
   /** 0 turns load shedding off. */
   readonly loadShedMaxDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly secrets: ServerSecrets;
   /** Things worth a configuration-warning log line at start (never secret values). */
   readonly warnings: readonly string[];
+}
+
+export type SigningConfig =
+  | { readonly algorithm: 'HS256'; readonly previousSecret?: string }
+  | {
+      readonly algorithm: 'EdDSA' | 'ES256';
+      readonly privateKeyFile: string;
+      readonly keyId?: string;
+      /** The key signing before this one: verify-only until its tokens have expired. */
+      readonly previousKeyFile?: string;
+    };
+
+export interface AuthConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  /** A session (refresh family) ends this long after login, however often it is refreshed. */
+  readonly sessionMaxAgeSeconds: number;
+  readonly signing: SigningConfig;
+  /** Tokens of an external OpenID provider, verified against a static JWKS file. */
+  readonly oidc: { readonly jwksFile: string; readonly issuer: string; readonly audience: string } | undefined;
+  readonly passwordPepper: string | undefined;
+  readonly passwordMinStrength: 0 | 1 | 2 | 3 | 4;
+  readonly lockout: { readonly threshold: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  readonly refreshCookieSecure: boolean;
+  /** Base URL of the client application, for links in mail (password reset). */
+  readonly appUrl: string;
+  readonly mailOutboxDir: string;
+  readonly denylistSyncMs: number;
 }

@@ -4,6 +4,8 @@
  * file follows the migrations; it never drives them.
  */
 
+import type { Generated } from 'kysely';
+
 export const userRoles = ['user', 'moderator', 'admin'] as const;
 export type UserRole = (typeof userRoles)[number];
 
@@ -22,8 +24,77 @@ export interface UsersTable {
   /** ISO-8601 UTC, e.g. `2025-01-31T12:00:00.000Z`; sorts lexically in time order. */
   created_at: string;
   updated_at: string;
+  /** Display name; free text, never used for authorization. */
+  name: Generated<string>;
+  /** 1 once TOTP is enabled. */
+  mfa_enabled: Generated<number>;
+  /** The TOTP secret, sealed with AES-256-GCM (portcullis/auth secret box). */
+  mfa_secret: string | null;
+  /** A secret handed out by setup and not yet confirmed by a code. */
+  mfa_pending_secret: string | null;
+  /** The last accepted TOTP time step; codes at or before it are replays. */
+  mfa_last_step: number | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: string;
+  last_used_at: string;
+  /** The session's absolute end: no refresh extends it past this. */
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+  user_agent: string | null;
+  ip_address: string | null;
+}
+
+export interface RefreshTokensTable {
+  /** Keyed hash of the opaque token; the token itself is never stored. */
+  token_hash: string;
+  session_id: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface PasswordResetsTable {
+  token_hash: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface MfaBackupCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: string | null;
+}
+
+export interface LoginLockoutsTable {
+  /** The normalised email, registered or not. */
+  account: string;
+  failures: number;
+  locked_until: string | null;
+  last_failure_at: string;
+}
+
+export interface RevokedTokensTable {
+  /** `jti:<id>` or `sid:<session id>`. */
+  id: string;
+  revoked_at: string;
+  /** When every access token this entry could refuse has expired anyway. */
+  expires_at: string;
 }
 
 export interface Database {
   users: UsersTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  password_resets: PasswordResetsTable;
+  mfa_backup_codes: MfaBackupCodesTable;
+  login_lockouts: LoginLockoutsTable;
+  revoked_tokens: RevokedTokensTable;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable, Updateable } from 'kysely';
 import { PortcullisError } from 'portcullis/errors';
-import type { Database, UserRole, UserStatus } from './schema.js';
+import type { Database, UserRole, UserStatus, UsersTable } from './schema.js';
 
 /**
  * Reads and writes user accounts. Emails are normalised on the way in, both when stored and when
@@ -18,6 +18,12 @@ export interface User {
   readonly status: UserStatus;
   readonly createdAt: string;
   readonly updatedAt: string;
+  readonly name: string;
+  readonly mfaEnabled: boolean;
+  /** Sealed TOTP secret; never serialised. */
+  readonly mfaSecret: string | null;
+  readonly mfaPendingSecret: string | null;
+  readonly mfaLastStep: number | null;
 }
 
 export interface NewUser {
@@ -26,6 +32,7 @@ export interface NewUser {
   readonly passwordHash: string;
   readonly role: UserRole;
   readonly status?: UserStatus;
+  readonly name?: string;
 }
 
 /** The stored form of an email: trimmed and lowercased. */
@@ -60,6 +67,7 @@ export async function createUser(db: Kysely<Database>, user: NewUser): Promise<s
         password_hash: user.passwordHash,
         role: user.role,
         status: user.status ?? 'active',
+        name: user.name ?? '',
         created_at: now,
         updated_at: now,
       })
@@ -79,7 +87,16 @@ export async function createUser(db: Kysely<Database>, user: NewUser): Promise<s
  */
 export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<User | undefined> {
   const row = await db.selectFrom('users').selectAll().where('email', '=', normaliseEmail(email)).executeTakeFirst();
-  if (row === undefined) return undefined;
+  return row === undefined ? undefined : toUser(row);
+}
+
+/** Finds a user by id, or `undefined`. */
+export async function findUserById(db: Kysely<Database>, id: string): Promise<User | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : toUser(row);
+}
+
+function toUser(row: Selectable<UsersTable>): User {
   return {
     id: row.id,
     email: row.email,
@@ -88,5 +105,47 @@ export async function findUserByEmail(db: Kysely<Database>, email: string): Prom
     status: row.status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    name: row.name,
+    mfaEnabled: Number(row.mfa_enabled) === 1,
+    mfaSecret: row.mfa_secret,
+    mfaPendingSecret: row.mfa_pending_secret,
+    mfaLastStep: row.mfa_last_step === null ? null : Number(row.mfa_last_step),
   };
+}
+
+/** The fields of a user that may change after creation. */
+export type UserChanges = Partial<{
+  passwordHash: string;
+  name: string;
+  mfaEnabled: boolean;
+  mfaSecret: string | null;
+  mfaPendingSecret: string | null;
+  mfaLastStep: number | null;
+}>;
+
+/** Updates a user; returns false when there is no such user. */
+export async function updateUser(db: Kysely<Database>, id: string, changes: UserChanges): Promise<boolean> {
+  const set: Updateable<UsersTable> = { updated_at: new Date().toISOString() };
+  if (changes.passwordHash !== undefined) set.password_hash = changes.passwordHash;
+  if (changes.name !== undefined) set.name = changes.name;
+  if (changes.mfaEnabled !== undefined) set.mfa_enabled = changes.mfaEnabled ? 1 : 0;
+  if (changes.mfaSecret !== undefined) set.mfa_secret = changes.mfaSecret;
+  if (changes.mfaPendingSecret !== undefined) set.mfa_pending_secret = changes.mfaPendingSecret;
+  if (changes.mfaLastStep !== undefined) set.mfa_last_step = changes.mfaLastStep;
+  const result = await db.updateTable('users').set(set).where('id', '=', id).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/**
+ * Records `step` as the last TOTP time step used, only if it is later than the one stored: true
+ * for exactly one caller per step, so a code works once even when sent twice at the same moment.
+ */
+export async function acceptTotpStep(db: Kysely<Database>, id: string, step: number): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ mfa_last_step: step })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('mfa_last_step', 'is', null), eb('mfa_last_step', '<', step)]))
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
 }

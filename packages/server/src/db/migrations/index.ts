@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import { createUsers } from './0001-create-users.js';
+import { createIdentity } from './0002-identity.js';
 
 /**
  * Every migration, in order, listed in code rather than discovered by scanning a folder: a scan
@@ -8,4 +9,5 @@ import { createUsers } from './0001-create-users.js';
  */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_create_users': createUsers,
+  '0002_identity': createIdentity,
 });
