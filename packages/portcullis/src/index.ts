@@ -2,6 +2,7 @@ export * from './errors/index.js';
 export * from './transport/index.js';
 export * from './headers/index.js';
 export * from './cors/index.js';
+export * from './csrf/index.js';
 export * from './input/index.js';
 export * from './audit/index.js';
 export * from './config/index.js';

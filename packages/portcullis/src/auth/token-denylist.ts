@@ -67,19 +67,22 @@ export class TokenDenylist {
 
   /**
    * Loads every live entry from the backend, then keeps pulling in the background. Await it at
-   * start-up so a restart never forgets a revocation.
+   * start-up so a restart never forgets a revocation; if it throws (backend down), the background
+   * pulls go on and load everything once the backend answers.
    *
    * @example
    * const denylist = new TokenDenylist({ backend });
    * await denylist.start();
    */
   async start(): Promise<void> {
+    // The timer first: if the backend is down now, the list still catches up once it is back.
+    if (this.#backend !== undefined && this.#timer === undefined) {
+      this.#timer = setInterval(() => {
+        this.sync().catch(this.#onSyncError);
+      }, this.#syncIntervalMs);
+      this.#timer.unref();
+    }
     await this.sync();
-    if (this.#backend === undefined || this.#timer !== undefined) return;
-    this.#timer = setInterval(() => {
-      this.sync().catch(this.#onSyncError);
-    }, this.#syncIntervalMs);
-    this.#timer.unref();
   }
 
   stop(): void {

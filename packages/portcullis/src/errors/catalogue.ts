@@ -60,6 +60,7 @@ export const errorCatalogue = {
   'auth.forbidden': { status: 403, title: 'You are not allowed to do this', slug: 'forbidden' },
   'user.email_taken': { status: 409, title: 'A user with this email already exists', slug: 'email-taken' },
   'storage.unavailable': { status: 503, title: 'Storage is unavailable', slug: 'storage-unavailable' },
+  'storage.secret_unreadable': { status: 500, title: 'A stored secret could not be read', slug: 'secret-unreadable' },
   'storage.migration_failed': { status: 500, title: 'Database migration failed', slug: 'migration-failed' },
   'cli.usage': { status: 400, title: 'Invalid command-line usage', slug: 'cli-usage' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -6,6 +6,8 @@ import type { AppDatabase } from '../db/open-database.js';
 import type { RedisHandle } from '../infra/redis-connection.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerV1Index } from '../routes/v1-index.js';
+import { registerIdentity } from './auth/identity-module.js';
+import type { Mailer } from './mailer.js';
 import { buildServerRateLimits, type ServerRateLimits } from './rate-limits.js';
 import { redisLimiterStores } from './redis-limiter-stores.js';
 
@@ -19,6 +21,8 @@ export interface AppParts {
   readonly logStream?: DestinationStream;
   /** Extra routes under /v1 (tests use it to add probe routes to the real app). */
   readonly extraV1Routes?: (v1: FastifyInstance, context: { readonly rateLimits: ServerRateLimits }) => void;
+  /** Where password-reset mail goes; the development outbox (AUTH's MAIL_OUTBOX_DIR) by default. */
+  readonly mailer?: Mailer;
 }
 
 /** Health probes stay reachable over plain HTTP: orchestrators probe from inside the cluster. */
@@ -55,6 +59,13 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(portcullisPlugin, options);
 
   registerHealthRoutes(app, parts.database, parts.redis);
+  const identity = await registerIdentity(app, {
+    config: parts.config,
+    database: parts.database,
+    rateLimits,
+    ...(parts.redis === undefined ? {} : { redis: parts.redis }),
+    ...(parts.mailer === undefined ? {} : { mailer: parts.mailer }),
+  });
   await app.register(
     async (v1) => {
       registerV1Index(v1);
@@ -64,6 +75,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   );
 
   app.addHook('onClose', async () => {
+    await identity.close();
     await parts.redis?.close();
     await parts.database.close();
   });

@@ -17,7 +17,12 @@ export interface ServerRateLimits {
   readonly loginByAccount: RouteRateLimit;
   readonly registration: RouteRateLimit;
   readonly passwordReset: RouteRateLimit;
+  /** TOTP and backup-code checks of a signed-in user (enable, disable, new codes), per account. */
   readonly mfaVerify: RouteRateLimit;
+  /** Refresh-token rotation, per address. */
+  readonly refresh: RouteRateLimit;
+  /** Password change (it checks the current password), per address, failures only. */
+  readonly passwordChange: RouteRateLimit;
 }
 
 export type LimiterStoreFactory = (policy: string) => ((spec: LimitSpec) => RateLimiter) | undefined;
@@ -64,6 +69,12 @@ export function buildServerRateLimits(config: ServerConfig, storeFor: LimiterSto
     },
     registration: { policy: policy('register', { ...strict(settings.authLimit, HOUR), penalty: repeatOffender }) },
     passwordReset: { policy: policy('password-reset', { ...strict(settings.authLimit, HOUR), penalty: repeatOffender }) },
-    mfaVerify: { policy: policy('mfa', strict(settings.authLimit, settings.authWindowMs)) },
+    mfaVerify: {
+      policy: policy('mfa', strict(settings.authLimit, settings.authWindowMs)),
+      key: (request) => (request.principal === undefined ? undefined : compoundKey('user', request.principal.userId)),
+      phase: 'preHandler',
+    },
+    refresh: { policy: policy('refresh', strict(settings.authLimit * 6, settings.authWindowMs)) },
+    passwordChange: { policy: policy('password-change', strict(settings.authLimit, settings.authWindowMs)), skipSuccessful: true },
   };
 }
