@@ -9,6 +9,8 @@ import { verifyPassword } from 'portcullis/auth';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { openDatabase } from '../db/open-database.js';
 import { findUserByEmail, type User } from '../db/users-repository.js';
+import { loadLockout, saveLockout } from '../db/lockouts-repository.js';
+import { migrateToLatest } from '../db/migrate.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const CLI_ENTRY = 'packages/server/src/cli/main.ts';
@@ -97,6 +99,38 @@ describeEachDatabase('cli users create', (t) => {
     assert.match(user.passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     assert.equal(await verifyPassword(user.passwordHash, password), true);
     assert.equal(await verifyPassword(user.passwordHash, `${password}\nthis second line is ignored`), false);
+  });
+
+  it('applies PASSWORD_PEPPER, so the created user can sign in on a server with that pepper', async () => {
+    const password = 'pepper-aware admin password';
+    const pepper = 'a-pepper-of-at-least-sixteen-bytes';
+    const run = await runCli(['users', 'create', '--email', 'peppered@example.com', '--role', 'admin'], { stdin: `${password}\n`, env: { ...env, PASSWORD_PEPPER: pepper } });
+    assert.equal(run.code, 0, run.stderr);
+    const user = await readUser('peppered@example.com');
+    assert.ok(user);
+    assert.equal(await verifyPassword(user.passwordHash, password, { pepper }), true);
+    assert.equal(await verifyPassword(user.passwordHash, password), false);
+  });
+
+  it('users unlock clears the login lockout of an email, registered or not', async () => {
+    const app = await openDatabase(t.target);
+    try {
+      await migrateToLatest(app.db);
+      await saveLockout(app.db, 'locked@example.com', { failures: 9, lockedUntil: Date.now() + 600_000, lastFailureAt: Date.now() });
+    } finally {
+      await app.close();
+    }
+    const run = await runCli(['users', 'unlock', '--email', ' Locked@Example.com '], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'cleared the login lockout of <locked@example.com>\n');
+    const after = await openDatabase(t.target);
+    try {
+      assert.equal(await loadLockout(after.db, 'locked@example.com'), undefined);
+    } finally {
+      await after.close();
+    }
+    const bad = await runCli(['users', 'unlock'], { env });
+    assert.equal(bad.code, 2);
   });
 
   it('keeps spaces that are part of the password and strips only the line ending', async () => {

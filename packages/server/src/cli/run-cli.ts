@@ -2,6 +2,7 @@ import { isPortcullisError, PortcullisError } from 'portcullis/errors';
 import type { CliIo } from './cli-io.js';
 import { USAGE } from './usage.js';
 import { usersCreate } from './users-create.js';
+import { usersUnlock } from './users-unlock.js';
 
 /**
  * Command dispatch and the CLI's one error policy: a refusal or an operational failure is a single
@@ -17,6 +18,7 @@ type Command = (args: readonly string[], io: CliIo) => Promise<void>;
 
 const commands: Readonly<Record<string, Command>> = {
   'users create': usersCreate,
+  'users unlock': usersUnlock,
 };
 
 function isHelp(word: string | undefined): boolean {

@@ -10,6 +10,9 @@ Commands:
       input, or typed twice at a hidden prompt. It must be 12 to 128 characters.
       Never pass it as an argument: arguments land in shell history and in
       process listings.
+  users unlock --email <email>
+      Clear the login lockout of an email (after repeated failed sign-ins),
+      so its owner can sign in again at once.
   help
       Show this text.
 
@@ -20,6 +23,7 @@ Relative paths are resolved from the directory you ran npm in.
 Examples:
   printf '%s\\n' "$ADMIN_PASSWORD" | npm run cli -- users create --email admin@example.com --role admin
   npm run cli -- users create --email admin@example.com --role admin   (prompts)
+  npm run cli -- users unlock --email someone@example.com
 
 Exit status: 0 success, 1 failure, 2 invalid usage or input.
 `;

@@ -25,6 +25,15 @@ function describePostgres(databaseUrl: string): string {
   }
 }
 
+/** Opens the configured database, naming the PostgreSQL server (never its credentials) on failure. */
+export async function openConfiguredDatabase(config: ReturnType<typeof loadConfig>) {
+  return openDatabase(config.database).catch((error: unknown) => {
+    throw isPortcullisError(error) && error.detail !== undefined && config.database.kind === 'postgres'
+      ? new PortcullisError(error.code, { detail: `${error.detail} [${describePostgres(config.database.url)}]`, cause: error.cause })
+      : error;
+  });
+}
+
 /**
  * Runs `users create` with the arguments after the command words; resolves once the user exists.
  * Throws `cli.usage` for bad arguments or input, other coded errors for operational failures.
@@ -52,15 +61,10 @@ export async function usersCreate(args: readonly string[], io: CliIo): Promise<v
   const password = checkPassword(await readNewPassword(io.stdin, io.stderr));
 
   const config = loadConfig(io.env);
-  const database = await openDatabase(config.database).catch((error: unknown) => {
-    // SQLite failures already name the file; a PostgreSQL one names no host, so add it here.
-    throw isPortcullisError(error) && error.detail !== undefined && config.database.kind === 'postgres'
-      ? new PortcullisError(error.code, { detail: `${error.detail} [${describePostgres(config.database.url)}]`, cause: error.cause })
-      : error;
-  });
+  const database = await openConfiguredDatabase(config);
   try {
     await migrateToLatest(database.db);
-    const id = await createUser(database.db, { email, passwordHash: await hashPassword(password), role });
+    const id = await createUser(database.db, { email, passwordHash: await hashPassword(password, config.auth.passwordPepper === undefined ? {} : { pepper: config.auth.passwordPepper }), role });
     io.stdout.write(`created user ${id} <${normaliseEmail(email)}> role=${role}\n`);
   } finally {
     await database.close();
