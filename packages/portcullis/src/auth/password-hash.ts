@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { hash, parseOptions, verify, type Algorithm, type Options } from '@node-rs/argon2';
 import { parseOptions as parseBcryptOptions, verify as verifyBcrypt } from '@node-rs/bcrypt';
 import { PortcullisError } from '../errors/index.js';
+import { passwordHashingSlots } from './hashing-slots.js';
 
 /**
  * Password hashing (A1): argon2id at the OWASP parameters through @node-rs/argon2 (native, off the
@@ -129,7 +130,8 @@ export async function hashPassword(password: string, options: PasswordHashOption
       detail: `passwords are limited to ${MAX_PASSWORD_CHARACTERS} characters and ${MAX_PASSWORD_BYTES} bytes`,
     });
   }
-  return hash(applyPepper(normalised, options.pepper), ARGON2_OPTIONS);
+  const input = applyPepper(normalised, options.pepper);
+  return passwordHashingSlots.run(() => hash(input, ARGON2_OPTIONS));
 }
 
 /**
@@ -146,9 +148,10 @@ export async function verifyPassword(storedHash: string, password: string, optio
   checkPepper(options.pepper);
   const normalised = normalisePassword(password);
   if (normalised === undefined) return false;
-  if (isBcryptHash(storedHash)) return verifyLegacyBcrypt(storedHash, password, normalised);
+  if (isBcryptHash(storedHash)) return passwordHashingSlots.run(() => verifyLegacyBcrypt(storedHash, password, normalised));
+  const input = applyPepper(normalised, options.pepper);
   try {
-    return await verify(storedHash, applyPepper(normalised, options.pepper));
+    return await passwordHashingSlots.run(() => verify(storedHash, input));
   } catch {
     // A malformed or foreign hash is a "no", not an outage: the caller answers "invalid credentials".
     return false;

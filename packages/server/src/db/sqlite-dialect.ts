@@ -32,6 +32,10 @@ export function createSqliteDialect({ file, busyTimeoutMs }: SqliteSettings): Sq
   try {
     database.pragma('journal_mode = WAL');
     database.pragma('foreign_keys = ON');
+    // In WAL mode NORMAL syncs at checkpoints, not on every commit: better-sqlite3 runs on the
+    // event loop, so a per-commit fsync would stall every request behind the disk. A power cut
+    // can lose the last commits; an application crash cannot.
+    database.pragma('synchronous = NORMAL');
   } catch (cause) {
     database.close();
     throw new PortcullisError('storage.unavailable', {
