@@ -1,12 +1,26 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
 import { isPortcullisError, type FieldError } from '../errors/index.js';
 import { createPasswordPolicy, strengthEstimatesRun, type PasswordPolicyOptions } from './password-policy.js';
+import {
+  STRENGTH_ESTIMATE_OPTIONS,
+  STRENGTH_QUEUE_LIMIT,
+  STRENGTH_TIMEOUT_MS,
+  estimateStrength,
+  strengthWorkerThreadId,
+  terminateStrengthWorker,
+} from './password-strength-estimator.js';
 
 const STRONG = 'vivid-lantern-oxygen-marble-91';
+/** 64 characters of repeated l33t: one of the slowest inputs zxcvbn gets here (~20-100 ms). */
+const SLOW = 'p@ssw0rd'.repeat(8);
 const JANE = { email: 'jane.doe@example.com', name: 'Jane Doe' };
 /** Each rule alone: every other rule turned off. */
 const ONLY_LENGTH: PasswordPolicyOptions = { commonPasswords: false, minStrength: false, personalInfo: false };
@@ -17,6 +31,11 @@ function codes(errors: readonly FieldError[]): string[] {
 
 function isConfigInvalid(error: unknown): boolean {
   return isPortcullisError(error) && error.code === 'config.invalid';
+}
+
+function errorCode(outcome: PromiseSettledResult<unknown>): string {
+  if (outcome.status === 'fulfilled') return 'fulfilled';
+  return isPortcullisError(outcome.reason) ? outcome.reason.code : String(outcome.reason);
 }
 
 /** Five words drawn at random from a 7,776-word list: about 64 bits. */
@@ -221,5 +240,170 @@ describe('createPasswordPolicy: any input', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+/**
+ * Recorded from the policy as it was before the estimate moved to a worker (zxcvbn on the main
+ * thread): the codes with the defaults, and the score as the highest minStrength accepted.
+ */
+const BEFORE_THE_WORKER: readonly [password: string, context: typeof JANE | undefined, codes: string[], score: number][] = [
+  ['password1234', undefined, ['password.common', 'password.too_weak'], 1],
+  ['Password123!', undefined, ['password.common', 'password.too_weak'], 1],
+  ['qwertyuiop12', undefined, ['password.common', 'password.too_weak'], 1],
+  ['abcabcabcabc1', undefined, ['password.too_weak'], 1],
+  ['correcthorse12', undefined, [], 3],
+  ['letmein', undefined, ['password.common', 'password.too_short', 'password.too_weak'], 0],
+  ['P@ssw0rd2024!!', undefined, ['password.common'], 3],
+  ['vivid-lantern-oxygen-marble-91', undefined, [], 4],
+  ['vivid-lantern-oxygen-marble-91', JANE, [], 4],
+  ['JaneDoe.Example', undefined, [], 4],
+  ['JaneDoe.Example', JANE, ['password.contains_personal_info'], 3],
+  ['jane1234', JANE, ['password.common', 'password.contains_personal_info', 'password.too_short', 'password.too_weak'], 1],
+  ['river-JANE-oxygen-77', JANE, ['password.contains_personal_info'], 4],
+  ['Tr0ub4dor&3xyz', undefined, [], 4],
+  ['zxcvbnmasdfgh', undefined, ['password.too_weak'], 1],
+  ['1q2w3e4r5t6y', undefined, ['password.common', 'password.too_weak'], 1],
+  ['aaaaaaaaaaaa', undefined, ['password.too_weak'], 0],
+  [SLOW, undefined, ['password.too_weak'], 0],
+  ['kW9#vLq2!pZr7@Tx-some-longer-passphrase-here-xyz-1234567890-abcdefghijkl', undefined, [], 4],
+  ['\u{1F511}'.repeat(12), undefined, ['password.too_weak'], 1],
+  ['ÉtéÀParisCafé2019', undefined, [], 4],
+  ['y'.repeat(128), undefined, ['password.too_weak'], 0],
+  ['Football#2020', undefined, ['password.common', 'password.too_weak'], 2],
+  ['starwarsfan11', undefined, ['password.too_weak'], 2],
+  ['monkeybanana7', undefined, [], 3],
+  ['\uD800lone-surrogate-x1', undefined, [], 4],
+];
+
+describe('createPasswordPolicy: the strength estimate runs in a worker thread', () => {
+  it('gives the same results as zxcvbn on the main thread did', async () => {
+    const policy = createPasswordPolicy();
+    const strengthOnly = [1, 2, 3, 4].map((minStrength) =>
+      createPasswordPolicy({ minLength: 0, commonPasswords: false, personalInfo: false, minStrength }),
+    );
+    for (const [password, context, expected, score] of BEFORE_THE_WORKER) {
+      assert.deepEqual(codes(await policy.check(password, context)), expected, password);
+      for (const [index, only] of strengthOnly.entries()) {
+        const accepted = (await only.check(password, context)).length === 0;
+        assert.equal(accepted, index + 1 <= score, `${password} at minStrength ${index + 1}`);
+      }
+    }
+  });
+
+  it('scores any input exactly as zxcvbn with the same options does on this thread', async () => {
+    const zxcvbn = new ZxcvbnFactory({ ...STRENGTH_ESTIMATE_OPTIONS, dictionary, graphs: adjacencyGraphs });
+    const inputs = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 64 }),
+      fc.string({ unit: 'grapheme-composite', maxLength: 20 }),
+      fc.tuple(fc.constantFrom('p@ssw0rd', 'dragon', 'Tr0ub4dor', 'qwerty'), fc.string({ maxLength: 20 })).map(([a, b]) => a + b),
+    );
+    await fc.assert(
+      fc.asyncProperty(inputs, fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }), async (password, userInputs) => {
+        assert.equal(await estimateStrength(password, userInputs), zxcvbn.check(password, userInputs).score);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('keeps the event loop free while 20 slow checks run at once', async () => {
+    const policy = createPasswordPolicy();
+    await policy.prepare();
+    // Other processes on the machine only ever add delay, so the best of up to five attempts is what
+    // the policy itself costs; zxcvbn on this thread blocked the loop ~470 ms in every attempt.
+    const maxima: number[] = [];
+    for (let attempt = 0; attempt < 5 && !(maxima.at(-1)! < 30); attempt += 1) {
+      const delay = monitorEventLoopDelay({ resolution: 2 });
+      delay.enable();
+      await sleep(20);
+      const before = strengthEstimatesRun();
+      const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => policy.check(SLOW)));
+      await sleep(20);
+      delay.disable();
+      maxima.push(delay.max / 1e6);
+      assert.equal(strengthEstimatesRun(), before + 20);
+      // On a starved machine the last few may pass their deadline; the work itself must have run.
+      const finished = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      assert.ok(finished.length >= 10, outcomes.map(errorCode).join(', '));
+      for (const outcome of outcomes) {
+        if (outcome.status === 'fulfilled') assert.deepEqual(codes(outcome.value), ['password.too_weak']);
+        else assert.equal(errorCode(outcome), 'service.overloaded');
+      }
+    }
+    assert.ok(maxima.at(-1)! < 30, `event-loop delay max per attempt (ms): ${maxima.map((ms) => ms.toFixed(1)).join(', ')}`);
+  });
+
+  it('refuses a flood beyond the queue bound with service.overloaded at once, and every check settles', async () => {
+    const policy = createPasswordPolicy({ commonPasswords: false, personalInfo: false });
+    await policy.prepare();
+    const flood = 100;
+    const order: string[] = [];
+    const started = performance.now();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: flood }, () =>
+        policy.check(SLOW).then(
+          (errors) => {
+            order.push('fulfilled');
+            return errors;
+          },
+          (error: unknown) => {
+            order.push(isPortcullisError(error) ? error.code : 'other');
+            throw error;
+          },
+        ),
+      ),
+    );
+    const elapsed = performance.now() - started;
+    const refused = flood - STRENGTH_QUEUE_LIMIT;
+    // Refused before any queued estimate came back: nothing waited for the worker to be refused.
+    assert.deepEqual(order.slice(0, refused), Array(refused).fill('service.overloaded'));
+    // The rest either finished or passed their deadline; nothing else went wrong and nothing hung.
+    for (const outcome of outcomes) assert.ok(['fulfilled', 'service.overloaded'].includes(errorCode(outcome)), errorCode(outcome));
+    assert.ok(outcomes.some((outcome) => outcome.status === 'fulfilled'));
+    assert.ok(elapsed < STRENGTH_TIMEOUT_MS * 2, `${elapsed.toFixed(0)} ms`);
+    assert.deepEqual(await policy.check(STRONG), []);
+  });
+
+  it('starts a new worker after the worker dies, refusing only the estimate it was running', async () => {
+    const policy = createPasswordPolicy({ commonPasswords: false, personalInfo: false });
+    await policy.prepare();
+    const first = strengthWorkerThreadId();
+    assert.ok(first !== undefined);
+
+    await terminateStrengthWorker();
+    assert.equal(strengthWorkerThreadId(), undefined);
+    assert.deepEqual(await policy.check(STRONG), []);
+    const second = strengthWorkerThreadId();
+    assert.ok(second !== undefined && second !== first);
+
+    // The first check is sent to the worker at once; the other two wait in the queue.
+    const checks = Array.from({ length: 3 }, () => policy.check(SLOW));
+    await terminateStrengthWorker();
+    const outcomes = await Promise.allSettled(checks);
+    assert.deepEqual(outcomes.map(errorCode), ['service.unavailable', 'fulfilled', 'fulfilled']);
+    for (const outcome of outcomes.slice(1)) {
+      assert.deepEqual(outcome.status === 'fulfilled' && codes(outcome.value), ['password.too_weak']);
+    }
+    const third = strengthWorkerThreadId();
+    assert.ok(third !== undefined && third !== second);
+  });
+
+  it('never keeps the process alive once the checks are answered, and never writes the password out', () => {
+    const module = new URL('./password-policy.ts', import.meta.url).href;
+    const script = [
+      `const { createPasswordPolicy } = await import(${JSON.stringify(module)});`,
+      'const policy = createPasswordPolicy();',
+      'await policy.prepare();',
+      `const errors = await policy.check(${JSON.stringify(SLOW)});`,
+      "console.log(errors.map((error) => error.code).join(','));",
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--conditions=portcullis-source', '--import', 'tsx', '--input-type=module', '--eval', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(child.signal, null, 'the process did not exit by itself');
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout, 'password.too_weak\n');
+    assert.ok(!child.stderr.includes('p@ssw0rd'));
   });
 });

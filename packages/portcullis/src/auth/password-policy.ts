@@ -1,19 +1,30 @@
 import { PortcullisError, type FieldError } from '../errors/index.js';
 import { MAX_PASSWORD_CHARACTERS, normalisePassword } from './password-hash.js';
+import {
+  STRENGTH_ESTIMATE_MAX_CHARACTERS,
+  commonPasswordsText,
+  estimateStrength,
+  prepareStrengthEstimator,
+} from './password-strength-estimator.js';
+
+export { STRENGTH_ESTIMATE_MAX_CHARACTERS };
 
 /**
  * Which new passwords are acceptable (A1): length 12..128 code points after NFKC (the same form
  * and caps as hashing), an offline blocklist of common and breached passwords, a zxcvbn strength
  * estimate and no email or name inside. Every failing rule is reported, so the user fixes all of
- * them in one round. zxcvbn is synchronous and superlinear in the input (measured here: ~20 ms at
- * 64 characters with l33t substitutions capped at 20; ~100-350 ms at 128 with its defaults), so
+ * them in one round. zxcvbn is synchronous and superlinear in the input (measured here: ~20-100 ms
+ * at 64 characters with l33t substitutions capped at 20; ~100-350 ms at 128 with its defaults), so
  * an over-long password is refused on length alone before anything else runs, and zxcvbn only
  * ever sees the first 64 characters (a prefix rarely scores higher than the whole, so this errs
- * on the strict side). The dictionaries load on first use, not at import.
+ * on the strict side). Even so, on the main thread 20 such checks stalled the event loop ~470 ms
+ * and loading the dictionaries ~70 ms, long enough for the load shedder to refuse every other
+ * request: a cheap denial of service by registration flood. So the estimate and the dictionaries
+ * live in a worker thread (password-strength-estimator.ts) that refuses with `service.overloaded`
+ * past a bounded queue or a deadline; only the capped prefix and the user inputs cross to it. The
+ * common-password Set stays here for synchronous lookups, built from the worker's copy of the list
+ * a slice at a time. Everything loads on first use or `prepare()`, not at import.
  */
-
-/** The most code points handed to zxcvbn; the rest of the password is not estimated. */
-export const STRENGTH_ESTIMATE_MAX_CHARACTERS = 64;
 
 export interface PasswordPolicyOptions {
   /** Fewest code points (after NFKC). Default 12; 0 turns the rule off. */
@@ -41,10 +52,15 @@ export interface PasswordContext {
 export interface PasswordPolicy {
   /**
    * Every rule the password fails, as field errors on `password` (empty when it is acceptable).
-   * Messages are fixed text and never contain the password.
+   * Messages are fixed text and never contain the password. Rejects with `service.overloaded` (503)
+   * when the strength estimator has too many estimates pending or does not answer in time, and
+   * with `service.unavailable` when it cannot load.
    */
   check(password: string, context?: PasswordContext): Promise<FieldError[]>;
-  /** Loads the dictionaries the enabled rules need; await it at start-up so the first check is not slower. */
+  /**
+   * Starts the strength worker and loads the dictionaries the enabled rules need; await it at
+   * start-up so the first check is not slower.
+   */
   prepare(): Promise<void>;
 }
 
@@ -162,10 +178,6 @@ function personalTerms(context: PasswordContext | undefined): string[] {
   return [...terms];
 }
 
-interface Estimator {
-  check(password: string, userInputs?: (string | number)[]): { score: number };
-}
-
 /** Memoises a lazy load, forgetting a failure so the next call retries instead of failing forever. */
 function memoise<T>(load: () => Promise<T>): () => Promise<T> {
   let pending: Promise<T> | undefined;
@@ -181,30 +193,30 @@ function memoise<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
-const loadCommonPasswords = memoise(async (): Promise<ReadonlySet<string>> => {
-  const { dictionary } = await import('@zxcvbn-ts/language-common');
-  return new Set(dictionary['passwords-common'].map(caseless));
-});
+/** Entries added between two turns of the event loop: ~0.5 ms each here, where the whole list blocks 15-35 ms. */
+const COMMON_PASSWORDS_PER_SLICE = 1_024;
 
-const loadEstimator = memoise(async (): Promise<Estimator> => {
-  const [{ ZxcvbnFactory }, { dictionary, adjacencyGraphs }] = await Promise.all([
-    import('@zxcvbn-ts/core'),
-    import('@zxcvbn-ts/language-common'),
-  ]);
-  // 20 substitutions score our l33t samples the same as the default 100 at a fifth of the worst case.
-  return new ZxcvbnFactory({
-    dictionary,
-    graphs: adjacencyGraphs,
-    l33tMaxSubstitutions: 20,
-    // A backstop in UTF-16 units: 64 code points are at most 128 of them.
-    maxLength: STRENGTH_ESTIMATE_MAX_CHARACTERS * 2,
-  });
+const loadCommonPasswords = memoise(async (): Promise<ReadonlySet<string>> => {
+  const text = await commonPasswordsText();
+  const entries = new Set<string>();
+  let from = 0;
+  while (from < text.length) {
+    for (let added = 0; added < COMMON_PASSWORDS_PER_SLICE && from < text.length; added += 1) {
+      const newline = text.indexOf('\n', from);
+      const to = newline === -1 ? text.length : newline;
+      entries.add(caseless(text.slice(from, to)));
+      from = to + 1;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return entries;
 });
 
 let estimatesRun = 0;
 
 /**
- * How many zxcvbn estimates have run in this process, so a test can show which inputs reached it.
+ * How many zxcvbn estimates this process has requested from the worker, so a test can show which
+ * inputs reached it.
  *
  * @example
  * const before = strengthEstimatesRun();
@@ -257,10 +269,9 @@ export function createPasswordPolicy(options: PasswordPolicyOptions = {}): Passw
     }
 
     if (policy.minStrength !== false) {
-      const zxcvbn = await loadEstimator();
       const estimated = Array.from(normalised).slice(0, STRENGTH_ESTIMATE_MAX_CHARACTERS).join('');
       estimatesRun += 1;
-      if (zxcvbn.check(estimated, terms).score < policy.minStrength) {
+      if ((await estimateStrength(estimated, terms)) < policy.minStrength) {
         errors.push(fieldError('password.too_weak', 'This password is too easy to guess; a few unrelated words make a stronger one.'));
       }
     }
@@ -270,7 +281,7 @@ export function createPasswordPolicy(options: PasswordPolicyOptions = {}): Passw
   async function prepare(): Promise<void> {
     await Promise.all([
       policy.commonPasswords ? loadCommonPasswords() : undefined,
-      policy.minStrength === false ? undefined : loadEstimator(),
+      policy.minStrength === false ? undefined : prepareStrengthEstimator(),
     ]);
   }
 

@@ -60,6 +60,7 @@ const envSchema = z.object({
   JWT_KEY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ -').optional(),
   JWT_PREVIOUS_SECRET: z.string().optional(),
   JWT_PREVIOUS_KEY_FILE: z.string().min(1).optional(),
+  JWT_PREVIOUS_RETIRE_AT: z.iso.datetime({ offset: true }).optional(),
   OIDC_JWKS_FILE: z.string().min(1).optional(),
   OIDC_ISSUER: z.string().min(1).optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
@@ -144,11 +145,15 @@ function resolveAuth(e: z.infer<typeof envSchema>, dataDir: string, warnings: st
   if (e.PASSWORD_PEPPER !== undefined && Buffer.byteLength(e.PASSWORD_PEPPER) < 16) fail('PASSWORD_PEPPER must be at least 16 bytes when set');
   if (e.NODE_ENV === 'production' && !e.REFRESH_COOKIE_SECURE) fail('REFRESH_COOKIE_SECURE cannot be off in production');
   if (e.JWT_PREVIOUS_SECRET !== undefined && Buffer.byteLength(e.JWT_PREVIOUS_SECRET) < 32) fail('JWT_PREVIOUS_SECRET must be at least 32 bytes');
+  if (e.JWT_PREVIOUS_RETIRE_AT !== undefined && e.JWT_PREVIOUS_SECRET === undefined && e.JWT_PREVIOUS_KEY_FILE === undefined) {
+    fail('JWT_PREVIOUS_RETIRE_AT is set but there is no JWT_PREVIOUS_SECRET or JWT_PREVIOUS_KEY_FILE');
+  }
   if (e.PASSWORD_MIN_STRENGTH < 3) warnings.push(`PASSWORD_MIN_STRENGTH is ${e.PASSWORD_MIN_STRENGTH}: weak passwords will be accepted`);
   return {
     issuer: e.AUTH_ISSUER,
     audience: e.AUTH_AUDIENCE,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    previousKeyRetireAt: e.JWT_PREVIOUS_RETIRE_AT === undefined ? undefined : Math.floor(Date.parse(e.JWT_PREVIOUS_RETIRE_AT) / 1000),
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
     signing:

@@ -70,6 +70,11 @@ export interface AuthConfig {
   readonly issuer: string;
   readonly audience: string;
   readonly accessTokenTtlSeconds: number;
+  /**
+   * Epoch seconds from which the previous signing key is refused. Unset: one access-token
+   * lifetime after this process started (so a restart extends it; set it when rotating).
+   */
+  readonly previousKeyRetireAt: number | undefined;
   readonly refreshTokenTtlSeconds: number;
   /** A session (refresh family) ends this long after login, however often it is refreshed. */
   readonly sessionMaxAgeSeconds: number;

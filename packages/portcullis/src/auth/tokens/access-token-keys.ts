@@ -297,7 +297,7 @@ export function createAccessTokenKeys(options: AccessTokenKeysOptions): AccessTo
     kids,
     publicJwks(nowMs: number = Date.now()): PublicJwks {
       const nowSeconds = Math.floor(nowMs / 1000);
-      return Object.freeze({ keys: Object.freeze(published.filter(({ retireAt }) => true).map(({ jwk }) => jwk)) });
+      return Object.freeze({ keys: Object.freeze(published.filter(({ retireAt }) => retireAt === undefined || nowSeconds < retireAt).map(({ jwk }) => jwk)) });
     },
   });
   internals.set(ring, { signing, verification });

@@ -28,9 +28,10 @@ const HEADER_CACHE_SIZE = 32;
 
 /**
  * A provider's key id, used only for an exact Map lookup. Wider than our own kids because some
- * providers (AWS Cognito) use standard base64, `+`, `/` and `=` included.
+ * providers (AWS Cognito) use standard base64, `+`, `/` and `=` included; `..` never occurs in
+ * base64 and is refused, so nothing path-like gets even that far.
  */
-const EXTERNAL_KEY_ID = /^[A-Za-z0-9+/=._-]{1,128}$/;
+const EXTERNAL_KEY_ID = /^(?!.*\.\.)[A-Za-z0-9+/=._-]{1,128}$/;
 
 /** Header members refused outright: each asks the verifier to fetch, trust or understand something it must not. */
 const REFUSED_HEADER = ['jku', 'jwk', 'x5u', 'x5c', 'crit', 'b64', 'zip', 'enc', 'cty'];

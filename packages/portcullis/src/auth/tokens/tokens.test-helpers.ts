@@ -51,13 +51,23 @@ export function claims(changes: Record<string, unknown> = {}): Record<string, un
   return base;
 }
 
-/** Asserts `run` throws a PortcullisError with `code` (default auth.token_invalid). */
-export function assertRefused(run: () => unknown, code: 'auth.token_invalid' | 'auth.token_expired' | 'config.invalid' = 'auth.token_invalid', message?: string): void {
+/**
+ * Asserts `run` throws a PortcullisError with `code` (default auth.token_invalid) and, when
+ * `reason` is given, a detail matching it: for checks that are defence in depth, where only the
+ * reason shows which check refused.
+ */
+export function assertRefused(
+  run: () => unknown,
+  code: 'auth.token_invalid' | 'auth.token_expired' | 'config.invalid' = 'auth.token_invalid',
+  message?: string,
+  reason?: RegExp,
+): void {
   assert.throws(
     run,
     (error: unknown) => {
       assert.ok(isPortcullisError(error), `expected a PortcullisError, got ${String(error)}`);
       assert.equal(error.code, code, `${message ?? ''} (detail: ${error.detail ?? ''})`);
+      if (reason !== undefined) assert.match(error.detail ?? '', reason, message);
       return true;
     },
     message,

@@ -56,7 +56,7 @@ function readKey(file: string, what: string): KeyObject {
 
 function keyRingOptions(config: ServerConfig, startedAt: number): AccessTokenKeysOptions {
   const signing = config.auth.signing;
-  const retireAt = Math.ceil(startedAt / 1000) + config.auth.accessTokenTtlSeconds + CLOCK_TOLERANCE_SECONDS;
+  const retireAt = config.auth.previousKeyRetireAt ?? Math.ceil(startedAt / 1000) + config.auth.accessTokenTtlSeconds + CLOCK_TOLERANCE_SECONDS;
   const previous: PreviousAccessTokenKeyInput[] = [];
   if (signing.algorithm === 'HS256') {
     const secret = config.secrets.jwtSecret;
