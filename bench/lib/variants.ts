@@ -62,8 +62,8 @@ export const VARIANTS: readonly Variant[] = [
   {
     name: 'portcullis',
     script: script('portcullis'),
-    description: 'Fastify 5 + Portcullis foundation checkpoints, zod safeParse in the handler (no JWT yet)',
-    verifiesJwt: false,
+    description: 'Fastify 5 + Portcullis checkpoints (general rate limit, bearer access token with denylist), zod safeParse in the handler',
+    verifiesJwt: true,
     validatesBody: true,
     sendsCors: true,
     sendsSecurityHeaders: true,

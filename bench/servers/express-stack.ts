@@ -8,7 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import jwt from 'jsonwebtoken';
-import { ALLOWED_ORIGIN, ORDER_ROUTE } from '../lib/fixture.ts';
+import { ALLOWED_ORIGIN, ORDER_ROUTE, TOKEN_AUDIENCE, TOKEN_ISSUER } from '../lib/fixture.ts';
 import { LISTEN_HOST, announceReady, readSecret } from '../lib/listen.ts';
 import { invalidOrderReply, orderReply, orderSchema } from '../lib/order.ts';
 
@@ -31,7 +31,7 @@ function requireBearer(req: Request, res: Response, next: NextFunction): void {
   }
   try {
     // Algorithms pinned so a token cannot choose its own (alg=none, RS/HS confusion).
-    jwt.verify(header.slice('Bearer '.length), secret, { algorithms: ['HS256'] });
+    jwt.verify(header.slice('Bearer '.length), secret, { algorithms: ['HS256'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
   } catch {
     res.status(401).json({ error: 'unauthorized' });
     return;

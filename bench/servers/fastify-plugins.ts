@@ -8,7 +8,7 @@ import fastifyJwt from '@fastify/jwt';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ALLOWED_ORIGIN, ORDER_ROUTE } from '../lib/fixture.ts';
+import { ALLOWED_ORIGIN, ORDER_ROUTE, TOKEN_AUDIENCE, TOKEN_ISSUER } from '../lib/fixture.ts';
 import { LISTEN_HOST, announceReady, readSecret } from '../lib/listen.ts';
 import { orderReply, orderReplySchema, orderSchema } from '../lib/order.ts';
 
@@ -24,7 +24,7 @@ await app.register(fastifyCors, { origin: [ALLOWED_ORIGIN], credentials: true })
 await app.register(fastifyRateLimit, { max: 1e9, timeWindow: 60_000 });
 // The verified-token cache stays off (its default): the load sends one token over and over,
 // and a cache would turn the JWT check into a map lookup no real traffic gets.
-await app.register(fastifyJwt, { secret, verify: { algorithms: ['HS256'] } });
+await app.register(fastifyJwt, { secret, verify: { algorithms: ['HS256'], allowedIss: TOKEN_ISSUER, allowedAud: TOKEN_AUDIENCE } });
 
 app.addHook('onRequest', async (request) => {
   await request.jwtVerify();
