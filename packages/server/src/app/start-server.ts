@@ -22,15 +22,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // The app (and its logger) exists only after storage is open; errors before that are thrown.
   let app: FastifyInstance | undefined;
   const database = await openDatabase(config.database, {
-    onBackgroundError: (error) => app?.log.warn({ err: error, event: 'database_error' }, 'idle database connection failed'),
+    onBackgroundError: (error) => app?.log.warn({ err: error, event: 'database_error' }, 'database connection failed'),
   });
   let redis: RedisHandle | undefined;
   try {
     await migrateToLatest(database.db);
     const tls =
       config.tls === undefined ? undefined : { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
+    let redisReady = true;
     if (config.redisUrl !== undefined) {
       redis = openRedis(config.redisUrl, (error) => app?.log.warn({ err: error, event: 'redis_error' }, 'redis connection error'));
+      // Give Redis a moment before building the app, so the token denylist loads from it at start
+      // (else a revoked token passes here until the first sync) and the first requests are not
+      // decided by the rate limiters' fail mode only because the connection was still opening.
+      redisReady = await redis.ping(REDIS_START_WAIT_MS).then(
+        () => true,
+        () => false,
+      );
     }
     app = await buildApp({
       config,
@@ -40,11 +48,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
       ...(options.extraV1Routes === undefined ? {} : { extraV1Routes: options.extraV1Routes }),
     });
-    if (redis !== undefined) {
-      // Give Redis a moment before taking traffic, so the first requests are not decided by the
-      // rate limiters' fail mode only because the connection was still opening.
-      await redis.ping(REDIS_START_WAIT_MS).catch(() => app?.log.warn({ event: 'redis_unavailable_at_start' }, 'Redis not reachable at start: rate limits use their fail mode until it is'));
-    }
+    if (!redisReady) app.log.warn({ event: 'redis_unavailable_at_start' }, 'Redis not reachable at start: rate limits use their fail mode until it is');
     await app.listen({ host: config.host, port: config.port });
     return app;
   } catch (error) {

@@ -170,6 +170,41 @@ describeEachDatabase('database', (t) => {
     await assert.rejects(own.ping(), isCode('storage.unavailable'));
     await assert.rejects(own.db.selectFrom('users').selectAll().execute());
   });
+
+  if (t.label === 'postgres') {
+    // A reset socket under a checked-out connection: without a listener on the client itself, pg's
+    // 'error' event would be an uncaught exception and take the whole process down.
+    it('fails only the query when its connection is reset mid-query, and reconnects', async () => {
+      const { connect, createServer } = await import('node:net');
+      const upstream = new URL(t.databaseUrl);
+      const accepted: import('node:net').Socket[] = [];
+      const proxy = createServer((client) => {
+        accepted.push(client);
+        const server = connect(Number(upstream.port || 5432), upstream.hostname);
+        client.pipe(server).pipe(client);
+        client.on('error', () => server.destroy());
+        server.on('error', () => client.destroy());
+        client.on('close', () => server.destroy());
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      const proxied = new URL(t.databaseUrl);
+      proxied.hostname = '127.0.0.1';
+      proxied.port = String((proxy.address() as { port: number }).port);
+      const background: unknown[] = [];
+      const own = await openDatabase({ kind: 'postgres', url: proxied.toString() }, { onBackgroundError: (error) => background.push(error) });
+      try {
+        const slow = sql`select pg_sleep(2)`.execute(own.db);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        for (const socket of accepted) socket.resetAndDestroy();
+        await assert.rejects(slow);
+        assert.ok(background.length > 0, 'the dead connection was reported, not thrown');
+        await own.ping();
+      } finally {
+        await own.close();
+        proxy.close();
+      }
+    });
+  }
 });
 
 describe('openDatabase failures', () => {

@@ -8,7 +8,8 @@ import { addRefreshToken, createSession, listLiveSessions, revokeSessions, spend
 import { acceptTotpStep, createUser } from './users-repository.js';
 import { replaceBackupCodes, spendBackupCode, unusedBackupCodes } from './backup-codes-repository.js';
 import { sqlDenylistBackend } from './denylist-repository.js';
-import { clearLockout, loadLockout, saveLockout } from './lockouts-repository.js';
+import { lockoutPolicy } from 'portcullis/auth';
+import { clearLockout, loadLockout, recordLoginFailure, saveLockout } from './lockouts-repository.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';
 const DAY = 86_400_000;
@@ -97,6 +98,18 @@ describeEachDatabase('identity repositories', (t) => {
     assert.deepEqual(await loadLockout(app.db, 'nobody@example.com'), { failures: 5, lockedUntil: 1_700_000_030_000, lastFailureAt: 1_700_000_000_000 });
     await clearLockout(app.db, 'nobody@example.com');
     assert.equal(await loadLockout(app.db, 'nobody@example.com'), undefined);
+  });
+
+  it('counts every one of concurrent login failures, and forgets failures after the quiet time', async () => {
+    const policy = lockoutPolicy({ threshold: 5, baseDelayMs: 1000, maxDelayMs: 60_000, forgetAfterMs: DAY });
+    const now = 1_700_000_000_000;
+    await Promise.all(Array.from({ length: 20 }, () => recordLoginFailure(app.db, 'burst@example.com', now, policy)));
+    // 20 failures: the lock of the 20th (1 s doubled 15 times, capped), not of whichever wrote last.
+    assert.deepEqual(await loadLockout(app.db, 'burst@example.com'), { failures: 20, lockedUntil: now + 60_000, lastFailureAt: now });
+    const later = await recordLoginFailure(app.db, 'burst@example.com', now + DAY, policy);
+    assert.deepEqual(later, { failures: 1, lockedUntil: undefined, lastFailureAt: now + DAY });
+    assert.equal((await loadLockout(app.db, 'burst@example.com'))?.failures, 1);
+    await clearLockout(app.db, 'burst@example.com');
   });
 
   it('shares denylist entries and prunes expired ones', async () => {

@@ -32,7 +32,7 @@ export interface OpenDatabaseOptions {
   readonly pingTimeoutMs?: number;
   /** SQLite lock wait. Default 5000 ms. */
   readonly busyTimeoutMs?: number;
-  /** Receives errors from idle PostgreSQL connections (log them); ignored by default. */
+  /** Receives errors of PostgreSQL connections that die, idle or mid-query (log them); ignored by default. */
   readonly onBackgroundError?: (error: Error) => void;
 }
 

@@ -12,7 +12,7 @@ export interface PostgresSettings {
   readonly url: string;
   readonly poolSize: number;
   readonly connectTimeoutMs: number;
-  /** Called when an idle pooled connection dies; pg drops it and reconnects on the next query. */
+  /** Called when a pooled connection dies; pg drops it and reconnects on the next query. */
   readonly onBackgroundError: (error: Error) => void;
 }
 
@@ -32,5 +32,8 @@ export function createPostgresDialect({ url, poolSize, connectTimeoutMs, onBackg
   }
   // Without a listener, an idle client's error (server restart, network cut) crashes the process.
   pool.on('error', onBackgroundError);
+  // The pool listens only while a client is idle: one that dies mid-query (a reset socket) emits
+  // 'error' on the client itself. The query fails with it anyway; unheard, it would crash us.
+  pool.on('connect', (client) => client.on('error', onBackgroundError));
   return new PostgresDialect({ pool });
 }

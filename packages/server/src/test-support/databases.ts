@@ -142,8 +142,10 @@ export function describeEachDatabase(title: string, body: (target: DatabaseTestT
     const targets = await databaseTargets();
     for (const target of targets) {
       describe(target.label, () => {
-        after(() => target.cleanup());
         body(target);
+        // After hooks run in the order they are registered: this one goes last, so the body's own
+        // (closing its servers and pools) run before the database is dropped.
+        after(() => target.cleanup());
       });
     }
     // Shown as skipped in the summary, not silently absent.

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import { lockoutAfterFailure, lockoutPolicy, lockoutRemainingMs, type LockoutPolicy, type TokenDenylist } from 'portcullis/auth';
+import { lockoutPolicy, lockoutRemainingMs, type LockoutPolicy, type TokenDenylist } from 'portcullis/auth';
 import { PortcullisError } from 'portcullis/errors';
 import type { AuthConfig } from '../../config/server-config.js';
 import { spendBackupCode, unusedBackupCodes } from '../../db/backup-codes-repository.js';
-import { clearLockout, loadLockout, saveLockout } from '../../db/lockouts-repository.js';
+import { clearLockout, loadLockout, recordLoginFailure } from '../../db/lockouts-repository.js';
 import type { Database } from '../../db/schema.js';
 import { addRefreshToken, createSession, listLiveSessions, revokeSessions, spendRefreshToken, type SessionRow } from '../../db/sessions-repository.js';
 import { acceptTotpStep, createUser, findUserByEmail, findUserById, normaliseEmail, updateUser, type User } from '../../db/users-repository.js';
@@ -92,7 +92,7 @@ export class IdentityService {
     if (user === undefined) await this.#kit.verifyDummyPassword(input.password);
     else passwordOk = await this.#kit.verifyPassword(user.passwordHash, input.password);
     if (user === undefined || !passwordOk || user.status !== 'active') {
-      await saveLockout(this.#db, account, lockoutAfterFailure(lockout, now.getTime(), this.#lockout));
+      await recordLoginFailure(this.#db, account, now.getTime(), this.#lockout);
       this.#events('auth.login_failed', context, { userId: user?.id, reason: user === undefined ? 'unknown_account' : !passwordOk ? 'wrong_password' : 'account_disabled' });
       throw new PortcullisError('auth.invalid_credentials');
     }
@@ -100,7 +100,7 @@ export class IdentityService {
     if (user.mfaEnabled) {
       if (input.totp === undefined || input.totp === '') throw new PortcullisError('auth.mfa_required');
       if (!(await this.#secondFactorAccepted(user, input.totp, context))) {
-        await saveLockout(this.#db, account, lockoutAfterFailure(lockout, now.getTime(), this.#lockout));
+        await recordLoginFailure(this.#db, account, now.getTime(), this.#lockout);
         this.#events('auth.mfa_failed', context, { userId: user.id });
         throw new PortcullisError('auth.mfa_invalid');
       }
@@ -112,7 +112,7 @@ export class IdentityService {
     }
     if (lockout !== undefined) await clearLockout(this.#db, account);
     const signedIn = await this.#openSession(user, context);
-    this.#events('auth.login_succeeded', context, { userId: user.id, sessionId: signedIn.sessionId, mfa: user.mfaEnabled });
+    this.#events('auth.login_succeeded', context, { userId: user.id, sid: signedIn.sessionId, mfa: user.mfaEnabled });
     return signedIn;
   }
 
@@ -170,7 +170,7 @@ export class IdentityService {
     const spent = await spendRefreshToken(this.#db, tokenHash, now);
     if (spent.outcome === 'reused') {
       await this.#revoke(spent.userId, { only: spent.sessionId }, 'token_reuse');
-      this.#events('auth.token_reuse', context, { userId: spent.userId, sessionId: spent.sessionId });
+      this.#events('auth.token_reuse', context, { userId: spent.userId, sid: spent.sessionId });
       throw new PortcullisError('auth.refresh_invalid');
     }
     if (spent.outcome === 'invalid') throw new PortcullisError('auth.refresh_invalid');
@@ -184,7 +184,7 @@ export class IdentityService {
     const expiresAt = new Date(Math.min(now.getTime() + this.#config.refreshTokenTtlSeconds * 1000, sessionEnds));
     await addRefreshToken(this.#db, spent.sessionId, this.#kit.hashOpaqueToken(next) as string, now, expiresAt);
     const access = this.#kit.issueAccessToken({ userId: user.id, role: user.role, sessionId: spent.sessionId });
-    this.#events('auth.token_refreshed', context, { userId: user.id, sessionId: spent.sessionId });
+    this.#events('auth.token_refreshed', context, { userId: user.id, sid: spent.sessionId });
     return {
       access,
       refreshToken: next,
@@ -198,13 +198,13 @@ export class IdentityService {
   async logout(principal: { readonly userId: string; readonly sessionId: string | undefined; readonly tokenId: string; readonly expiresAt: number }, context: RequestContext): Promise<void> {
     await this.#denylist.revoke(`jti:${principal.tokenId}`, principal.expiresAt * 1000);
     if (principal.sessionId !== undefined) await this.#revoke(principal.userId, { only: principal.sessionId }, 'logout');
-    this.#events('auth.logout', context, { userId: principal.userId, sessionId: principal.sessionId });
+    this.#events('auth.logout', context, { userId: principal.userId, sid: principal.sessionId });
   }
 
   /** Ends every session of the user, this one included. */
   async logoutAll(userId: string, context: RequestContext): Promise<number> {
     const revoked = await this.#revoke(userId, { except: undefined }, 'logout_all');
-    this.#events('auth.logout_all', context, { userId, sessions: revoked.length });
+    this.#events('auth.logout_all', context, { userId, revokedCount: revoked.length });
     return revoked.length;
   }
 
@@ -216,7 +216,7 @@ export class IdentityService {
   async revokeSession(userId: string, sessionId: string, context: RequestContext): Promise<void> {
     const revoked = await this.#revoke(userId, { only: sessionId }, 'revoked_by_user');
     if (revoked.length === 0) throw new PortcullisError('auth.session_not_found');
-    this.#events('auth.session_revoked', context, { userId, sessionId });
+    this.#events('auth.session_revoked', context, { userId, sid: sessionId });
   }
 
   /** Changes the password after checking the current one; every other session ends. */
@@ -230,7 +230,7 @@ export class IdentityService {
     await this.assertAcceptablePassword(input.newPassword, { email: user.email, name: user.name });
     await updateUser(this.#db, userId, { passwordHash: await this.#kit.hashPassword(input.newPassword) });
     const revoked = await this.#revoke(userId, { except: currentSessionId }, 'password_changed');
-    this.#events('auth.password_changed', context, { userId, sessionsRevoked: revoked.length });
+    this.#events('auth.password_changed', context, { userId, revokedCount: revoked.length });
   }
 
   /** Sets a new password from a spent reset token: all sessions end and the lockout clears. */
@@ -241,7 +241,7 @@ export class IdentityService {
     await updateUser(this.#db, userId, { passwordHash: await this.#kit.hashPassword(newPassword) });
     const revoked = await this.#revoke(userId, { except: undefined }, 'password_reset');
     await clearLockout(this.#db, user.email);
-    this.#events('auth.password_reset', context, { userId, sessionsRevoked: revoked.length });
+    this.#events('auth.password_reset', context, { userId, revokedCount: revoked.length });
   }
 
   /** Clears an account's lockout (admin unlock; the CLI calls it). */

@@ -33,6 +33,11 @@ export interface RequestContext {
 const WARN_EVENTS = new Set<IdentityEvent>(['auth.login_failed', 'auth.login_locked', 'auth.mfa_failed', 'auth.token_reuse']);
 const MAX_USER_AGENT = 256;
 
+/**
+ * Field names avoid the words the log redaction blanks (session, token, secret, ...), or the
+ * value would log as [REDACTED]: the session id goes in `sid` (as in the access token), counts of
+ * revoked sessions in `revokedCount`.
+ */
 export type SecurityEventSink = (event: IdentityEvent, context: RequestContext, fields?: Readonly<Record<string, string | number | boolean | undefined>>) => void;
 
 /** Writes identity events to a pino logger; failures and reuse at warn, the rest at info. */
