@@ -58,6 +58,10 @@ describe('R2 several instances sharing one Redis', () => {
       // Sliding log: exactly 60 in any 60 s, however long the burst takes to serve.
       RATE_LIMIT_ALGORITHM: 'sliding-log',
       RATE_LIMIT_REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
+      // Every decision must come from Redis: on a loaded machine a decision slower than the
+      // default 250 ms would otherwise be made by the local fallback, which is another test's subject.
+      RATE_LIMIT_FAIL_MODE: 'closed',
+      RATE_LIMIT_STORE_TIMEOUT_MS: '5000',
     };
     for (let i = 0; i < 3; i += 1) dataDirs.push(mkdtempSync(join(tmpdir(), 'portcullis-multi-')));
     instances = await Promise.all(dataDirs.map((dir) => startInstance(env, dir)));
