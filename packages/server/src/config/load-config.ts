@@ -76,6 +76,7 @@ const envSchema = z.object({
   JWT_SECRET: z.string().optional(),
   APP_SECRET: z.string().optional(),
   ENCRYPTION_KEY: z.string().optional(),
+  ENCRYPTION_KEY_PREVIOUS: commaList.default([]),
 });
 
 const SECRET_RULES: Record<keyof ServerSecrets, SecretRule> = {
@@ -148,11 +149,15 @@ function resolveAuth(e: z.infer<typeof envSchema>, dataDir: string, warnings: st
   if (e.JWT_PREVIOUS_RETIRE_AT !== undefined && e.JWT_PREVIOUS_SECRET === undefined && e.JWT_PREVIOUS_KEY_FILE === undefined) {
     fail('JWT_PREVIOUS_RETIRE_AT is set but there is no JWT_PREVIOUS_SECRET or JWT_PREVIOUS_KEY_FILE');
   }
+  for (const key of e.ENCRYPTION_KEY_PREVIOUS) {
+    if (Buffer.from(key, 'base64').length !== 32) fail('ENCRYPTION_KEY_PREVIOUS: each entry must be base64 of 32 bytes');
+  }
   if (e.PASSWORD_MIN_STRENGTH < 3) warnings.push(`PASSWORD_MIN_STRENGTH is ${e.PASSWORD_MIN_STRENGTH}: weak passwords will be accepted`);
   return {
     issuer: e.AUTH_ISSUER,
     audience: e.AUTH_AUDIENCE,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    previousEncryptionKeys: e.ENCRYPTION_KEY_PREVIOUS,
     previousKeyRetireAt: e.JWT_PREVIOUS_RETIRE_AT === undefined ? undefined : Math.floor(Date.parse(e.JWT_PREVIOUS_RETIRE_AT) / 1000),
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,

@@ -70,6 +70,8 @@ export interface AuthConfig {
   readonly issuer: string;
   readonly audience: string;
   readonly accessTokenTtlSeconds: number;
+  /** Earlier ENCRYPTION_KEY values: they still open secrets sealed under them, which are re-sealed on use. */
+  readonly previousEncryptionKeys: readonly string[];
   /**
    * Epoch seconds from which the previous signing key is refused. Unset: one access-token
    * lifetime after this process started (so a restart extends it; set it when rotating).

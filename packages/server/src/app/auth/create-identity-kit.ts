@@ -101,7 +101,9 @@ export function createIdentityKit(config: ServerConfig, now: () => number = Date
   const pepper = auth.passwordPepper === undefined ? {} : { pepper: auth.passwordPepper };
   const policy = createPasswordPolicy({ minStrength: auth.passwordMinStrength });
   void policy.prepare().catch(() => undefined);
-  const box = createSecretBox({ keys: [{ id: 'k1', key: config.secrets.encryptionKey }], current: 'k1' });
+  // Key ids name the key by a digest, so a sealed value says which ring key opens it.
+  const boxKeys = [config.secrets.encryptionKey, ...auth.previousEncryptionKeys].map((key) => ({ id: derivedKid('ek', Buffer.from(key, 'base64')), key }));
+  const box = createSecretBox({ keys: boxKeys, current: (boxKeys[0] as { id: string }).id });
   const hashSecret = config.secrets.appSecret;
   const jwks = auth.signing.algorithm === 'HS256' ? undefined : keys;
   // Authenticator apps show the issuer; a colon would break the otpauth label.
@@ -137,6 +139,7 @@ export function createIdentityKit(config: ServerConfig, now: () => number = Date
 
     sealSecret: (plaintext, context) => box.seal(plaintext, context),
     openSecret: (sealed, context) => box.openText(sealed, context),
+    secretNeedsReseal: (sealed) => box.needsReseal(sealed),
 
     newTotpSecret(accountName) {
       const secret = newTotpSecret();

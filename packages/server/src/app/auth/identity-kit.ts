@@ -23,6 +23,8 @@ export interface IdentityKit {
   /** AES-256-GCM under the server's key ring, bound to `context` (e.g. the user id). */
   sealSecret(plaintext: string, context: string): string;
   openSecret(sealed: string, context: string): string;
+  /** True when `sealed` is under a previous key: re-seal it with the current one. */
+  secretNeedsReseal(sealed: string): boolean;
 
   newTotpSecret(accountName: string): { readonly secret: string; readonly uri: string };
   /** The time step the code matched, or undefined. Replay is the caller's check. */

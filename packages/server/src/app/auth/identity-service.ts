@@ -120,8 +120,12 @@ export class IdentityService {
   async #secondFactorAccepted(user: User, code: string, context: RequestContext): Promise<boolean> {
     if (user.mfaSecret === null) return false;
     if (/^\d{6}$/.test(code)) {
-      const step = this.#kit.matchTotp(this.#kit.openSecret(user.mfaSecret, user.id), code);
-      return step !== undefined && (await acceptTotpStep(this.#db, user.id, step));
+      const secret = this.#kit.openSecret(user.mfaSecret, user.id);
+      const step = this.#kit.matchTotp(secret, code);
+      const accepted = step !== undefined && (await acceptTotpStep(this.#db, user.id, step));
+      // Key rotation (V9): a secret still sealed under a previous ENCRYPTION_KEY moves to the current one.
+      if (accepted && this.#kit.secretNeedsReseal(user.mfaSecret)) await updateUser(this.#db, user.id, { mfaSecret: this.#kit.sealSecret(secret, user.id) });
+      return accepted;
     }
     const unused = await unusedBackupCodes(this.#db, user.id);
     const index = this.#kit.matchBackupCode(code, unused.map((entry) => entry.codeHash));
