@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { databaseTargets, type DatabaseTestTarget } from '../test-support/databases.js';
 import { redisUrlForTests } from '../test-support/redis.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { registerProbeRoutes } from '../test-support/probe-routes.js';
+import { probeCounters, registerProbeRoutes } from '../test-support/probe-routes.js';
 import { request } from '../test-support/http-client.js';
 import { stopServer } from '../app/start-server.js';
 
@@ -68,12 +68,15 @@ describe('graceful shutdown', () => {
   after(() => server.close());
 
   it('drains an in-flight request, then stops accepting connections', async () => {
-    const inFlight = request(server.url, { path: '/v1/probe/slow?ms=200' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = probeCounters.slowStarted;
+    // Its own 5 s handler timeout: the 300 ms one of /probe/slow can expire on a loaded machine.
+    const inFlight = request(server.url, { path: '/v1/probe/slow-own-timeout?ms=200' });
+    // Shut down only once the request is in its handler (a fixed sleep races a loaded machine).
+    for (let waited = 0; probeCounters.slowStarted === started && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
     const outcome = await stopServer(server.app, 5_000);
     assert.equal(outcome, 'drained');
     const res = await inFlight;
-    assert.equal(res.status, 200);
+    assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json(), { waited: 200 });
     await assert.rejects(request(server.url, { path: '/health' }), { code: 'ECONNREFUSED' });
   });

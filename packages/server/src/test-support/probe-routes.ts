@@ -8,6 +8,9 @@ import type { ServerRateLimits } from '../app/rate-limits.js';
 export const LEAKY_SECRET = 'sk_live_Zq8vT3nW0pL5xR2mK9aB7cD4eF6gH1jJ';
 export const LEAKY_SQL = "SELECT * FROM users WHERE email = 'admin@example.com' AND password_hash = 'x'";
 
+/** How many /v1/probe/slow-own-timeout requests have reached their handler: tests wait on it, not on a sleep. */
+export const probeCounters = { slowStarted: 0 };
+
 export function registerProbeRoutes(v1: FastifyInstance, context?: { readonly rateLimits: ServerRateLimits }): void {
   if (context !== undefined) {
     // A stand-in login with the server's strict login limits: 200 when `ok` is true, else 401.
@@ -45,6 +48,7 @@ export function registerProbeRoutes(v1: FastifyInstance, context?: { readonly ra
   });
 
   v1.get('/probe/slow-own-timeout', { handlerTimeout: 5_000 }, async (request) => {
+    probeCounters.slowStarted += 1;
     const ms = Number((request.query as Record<string, string>)['ms'] ?? '0');
     await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5_000)));
     return { waited: ms };
