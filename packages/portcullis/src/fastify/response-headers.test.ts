@@ -24,6 +24,24 @@ describe('createResponseHeaderSets', () => {
     assert.equal(sets.forRequest(false, ORIGIN)['strict-transport-security'], undefined);
   });
 
+  it('answers alike whatever the order of requests (the last origin is remembered)', () => {
+    const fresh = createResponseHeaderSets(buildSecurityHeaders(), createCorsPolicy({ origins: [ORIGIN, 'https://admin.example.com'], credentials: true }));
+    const cases: [boolean, string | undefined][] = [
+      [true, ORIGIN],
+      [true, ORIGIN],
+      [false, ORIGIN],
+      [false, 'https://evil.example'],
+      [false, undefined],
+      [true, 'https://admin.example.com'],
+      [true, ORIGIN.toUpperCase()],
+      [false, ORIGIN],
+    ];
+    for (const [secure, origin] of cases) {
+      const expected = createResponseHeaderSets(buildSecurityHeaders(), createCorsPolicy({ origins: [ORIGIN, 'https://admin.example.com'], credentials: true }));
+      assert.deepEqual(fresh.forRequest(secure, origin), expected.forRequest(secure, origin), `${secure} ${origin}`);
+    }
+  });
+
   it('a refused origin gets the security headers and Vary only', () => {
     const refused = sets.forRequest(false, 'https://evil.example');
     assert.equal(refused['access-control-allow-origin'], undefined);

@@ -36,8 +36,20 @@ export function createResponseHeaderSets(security: SecurityHeaders, cors: CorsPo
   if (cors === undefined) {
     return { forRequest: (isSecure) => (isSecure ? secure : plain), forPreflight: (isSecure) => (isSecure ? secure : plain) };
   }
+  // Consecutive requests mostly carry the same Origin: comparing it with the last one is cheaper
+  // than hashing a fresh header string for the allowlist and merge lookups (null: nothing yet).
+  let lastOrigin: string | undefined | null = null;
+  let lastSecure = false;
+  let lastHeaders = plain as Readonly<Record<string, string>>;
   return {
-    forRequest: (isSecure, origin) => combine(isSecure, cors.forRequest(origin)),
+    forRequest: (isSecure, origin) => {
+      if (origin === lastOrigin && isSecure === lastSecure) return lastHeaders;
+      const headers = combine(isSecure, cors.forRequest(origin));
+      lastOrigin = origin;
+      lastSecure = isSecure;
+      lastHeaders = headers;
+      return headers;
+    },
     forPreflight: (isSecure, origin) => combine(isSecure, cors.forPreflight(origin)),
   };
 }

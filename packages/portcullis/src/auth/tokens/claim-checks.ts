@@ -88,9 +88,17 @@ export function checkClaims(payload: Record<string, unknown>, options: CheckedVe
     if (exp <= iat) throw tokenInvalid('token expires before it was issued');
   }
   if (nbf !== undefined && !isNumericDate(nbf)) throw tokenInvalid('token has an invalid nbf claim');
+  checkClaimTimes(exp, iat as number | undefined, nbf as number | undefined, options);
+}
+
+/**
+ * The checks that depend on the clock, on claims already known to be numeric dates: run by
+ * `checkClaims`, and again on every reuse of a remembered token (VerifiedTokenCache).
+ */
+export function checkClaimTimes(exp: number, iat: number | undefined, nbf: number | undefined, options: CheckedVerifierOptions): void {
   const now = options.nowSeconds();
   const tolerance = options.toleranceSeconds;
-  if (iat !== undefined && (iat as number) > now + tolerance) throw tokenInvalid('token was issued in the future');
-  if (nbf !== undefined && (nbf as number) > now + tolerance) throw tokenInvalid('token is not valid yet');
+  if (iat !== undefined && iat > now + tolerance) throw tokenInvalid('token was issued in the future');
+  if (nbf !== undefined && nbf > now + tolerance) throw tokenInvalid('token is not valid yet');
   if (now >= exp + tolerance) throw new PortcullisError('auth.token_expired', { detail: 'token has expired' });
 }

@@ -1,7 +1,8 @@
-import { checkClaims, checkVerifierOptions } from './claim-checks.js';
-import { decodeJsonObject, splitCompact, tokenInvalid } from './compact-jws.js';
+import { checkClaimTimes, checkClaims, checkVerifierOptions } from './claim-checks.js';
+import { configInvalid, decodeJsonObject, splitCompact, tokenInvalid } from './compact-jws.js';
 import { KEY_ID, ringInternals, type AccessTokenKeys, type VerificationKey } from './access-token-keys.js';
 import { DEFAULT_MAX_ACCESS_TOKEN_LENGTH } from './sign-access-token.js';
+import { DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, MAX_VERIFIED_TOKEN_CACHE_SIZE, VerifiedTokenCache } from './verified-token-cache.js';
 
 /**
  * Verifies our access tokens (A3) on every authenticated request, synchronously. We verify them
@@ -15,7 +16,8 @@ import { DEFAULT_MAX_ACCESS_TOKEN_LENGTH } from './sign-access-token.js';
  * caching, not from skipping checks: length cap and shape first, the key and its pinned
  * algorithm next (our own header is recognised by exact string match, others are parsed
  * strictly), the signature before any payload byte is parsed, and the claims last. Keys are
- * KeyObjects built once per kid.
+ * KeyObjects built once per kid. A token that verified is remembered (VerifiedTokenCache), so its
+ * next use re-runs only the checks that depend on time: expiry, nbf/iat and the key's retireAt.
  *
  * What is refused, always as `auth.token_invalid` (or `auth.token_expired` for a token that was
  * good but has expired): an `alg` other than the one pinned to the kid's key (so `none` and every
@@ -55,11 +57,24 @@ export interface AccessTokenVerifierOptions {
   readonly maxTokenLength?: number;
   /** Clock in epoch milliseconds, for tests. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * How many verified tokens to remember (see VerifiedTokenCache): 0 to 1,000,000, 0 turns it
+   * off. Default 10,000 (a few MB at most).
+   */
+  readonly cacheSize?: number;
 }
 
 export interface AccessTokenVerifier {
   /** The token's claims, or throws `auth.token_invalid` / `auth.token_expired`. */
   verify(token: string): AccessTokenClaims;
+  /** How many verified tokens are remembered now. */
+  readonly cachedTokens: number;
+}
+
+/** What is kept of a verified token: its claims and the key that signed it (for its retireAt). */
+interface VerifiedToken {
+  readonly claims: AccessTokenClaims;
+  readonly retireAt: number | undefined;
 }
 
 const ALLOWED_HEADER = new Set(['alg', 'typ', 'kid']);
@@ -103,8 +118,34 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     return undefined;
   };
 
+  const cacheSize = options.cacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE;
+  if (!Number.isInteger(cacheSize) || cacheSize < 0 || cacheSize > MAX_VERIFIED_TOKEN_CACHE_SIZE) {
+    throw configInvalid(`access token verifier: cacheSize must be an integer from 0 to ${MAX_VERIFIED_TOKEN_CACHE_SIZE}`);
+  }
+  const cache = new VerifiedTokenCache<VerifiedToken>(cacheSize);
+
+  /** A remembered token, checked again against the clock; forgotten once it fails. */
+  const reuse = (token: string, known: VerifiedToken): AccessTokenClaims => {
+    const { claims } = known;
+    try {
+      if (known.retireAt !== undefined && checked.nowSeconds() >= known.retireAt) throw tokenInvalid('token key is retired');
+      checkClaimTimes(claims.exp, claims.iat, claims.nbf, checked);
+    } catch (error) {
+      cache.forget(token);
+      throw error;
+    }
+    return claims;
+  };
+
   return Object.freeze({
+    get cachedTokens(): number {
+      return cache.size;
+    },
     verify(token: string): AccessTokenClaims {
+      if (typeof token === 'string' && token.length <= maxLength) {
+        const known = cache.get(token);
+        if (known !== undefined) return reuse(token, known);
+      }
       const { headerEnd, payloadEnd } = splitCompact(token, maxLength);
       const key = ownHeader(token, headerEnd) ?? keyOfParsedHeader(token, headerEnd, verification);
       if (key.retireAt !== undefined && checked.nowSeconds() >= key.retireAt) throw tokenInvalid('token key is retired');
@@ -113,7 +154,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 
       const payload = decodeJsonObject(token, headerEnd + 1, payloadEnd, 'payload');
       checkClaims(payload, checked, REQUIRED_CLAIMS, true);
-      return Object.freeze(payload) as AccessTokenClaims;
+      const claims = Object.freeze(payload) as AccessTokenClaims;
+      cache.remember(token, { claims, retireAt: key.retireAt });
+      return claims;
     },
   });
 }
