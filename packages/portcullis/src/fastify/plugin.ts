@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import fastifyPlugin from 'fastify-plugin';
 import { createCorsPolicy } from '../cors/index.js';
 import { PortcullisError, PROBLEM_CONTENT_TYPE, newErrorId, toProblem } from '../errors/index.js';
-import { buildSecurityHeaders } from '../headers/index.js';
+import { buildSecurityHeaders, PRESET_HEADERS_SUPPORTED, PresetHeaderResponse, presetHeaderBlock } from '../headers/index.js';
 import { assertSafeQueryKeys, isForbiddenQueryKey, parseJsonBody } from '../input/index.js';
 import { LoadShedder, type RateLimitPolicy } from '../ratelimit/index.js';
 import { assertHttps, createHttpsPolicy, createProxyTrust } from '../transport/index.js';
@@ -120,7 +120,12 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
     resolveRequestTransport(request, trust);
     const origin = raw.headers.origin;
     const preflight = cors !== undefined && raw.method === 'OPTIONS' && origin !== undefined && raw.headers['access-control-request-method'] !== undefined;
-    reply.headers(preflight ? headerSets.forPreflight(request.secureTransport, origin) : headerSets.forRequest(request.secureTransport, origin));
+    const response = reply.raw;
+    if (preflight) reply.headers(headerSets.forPreflight(request.secureTransport, origin));
+    // On a server from portcullisServerOptions the fixed headers go out as one pre-validated block;
+    // elsewhere (another server factory, inject()) through the reply like any header.
+    else if (PRESET_HEADERS_SUPPORTED && response instanceof PresetHeaderResponse) response.presetHeaders = presetHeaderBlock(headerSets.forRequest(request.secureTransport, origin));
+    else reply.headers(headerSets.forRequest(request.secureTransport, origin));
     reply.header(REQUEST_ID_HEADER, request.id);
 
     if (closing) {

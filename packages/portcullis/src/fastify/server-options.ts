@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type RequestLis
 import { createServer as createHttpsServer } from 'node:https';
 import { LogController, type FastifyError, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { redactingLoggerOptions } from '../audit/index.js';
-import { buildSecurityHeaders } from '../headers/index.js';
+import { buildSecurityHeaders, PresetHeaderResponse } from '../headers/index.js';
 import { createClientErrorHandler } from './client-error.js';
 import { DEFAULT_LIMITS, type PortcullisFastifyOptions } from './options.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
@@ -50,6 +50,8 @@ export function portcullisServerOptions(options: PortcullisFastifyOptions = {}):
       // Node checks request/header timeouts on this interval (default 30 s, far too coarse).
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
       maxHeaderSize: 16 * 1024,
+      // Lets the plugin send its fixed headers as one block validated once (preset-header-response.ts).
+      ServerResponse: PresetHeaderResponse,
     };
     if (tls !== undefined) {
       return createHttpsServer(

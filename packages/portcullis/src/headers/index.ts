@@ -5,3 +5,4 @@ export {
   type SecurityHeaderOptions,
   type SecurityHeaders,
 } from './security-headers.js';
+export { PresetHeaderResponse, presetHeaderBlock, PRESET_HEADERS_SUPPORTED, type PresetHeaderBlock } from './preset-header-response.js';
