@@ -1,4 +1,4 @@
-/** Authentication checkpoint (A1-A9): passwords, lockout, access tokens, denylist, TOTP, sealed secrets. */
+/** Authentication checkpoint (A1-A9): passwords, lockout, access tokens, denylist, TOTP, sealed secrets, API keys, signed requests. */
 export {
   hashPassword,
   verifyPassword,
@@ -31,3 +31,18 @@ export { MIN_HASH_SECRET_BYTES, type HashSecret } from './secrets/keyed-hash.js'
 export { newTotpSecret, totpKeyUri, verifyTotp, totpStepAt, TOTP_DIGITS, TOTP_PERIOD_SECONDS, TOTP_WINDOW_STEPS, TOTP_SECRET_BYTES, type TotpCheck, type TotpVerifyOptions, type TotpKeyUriOptions } from './mfa/totp.js';
 export { newBackupCodes, matchBackupCode, hashBackupCode, normaliseBackupCode, BACKUP_CODE_COUNT, BACKUP_CODE_LENGTH, type BackupCodes } from './mfa/backup-codes.js';
 export * from './tokens/index.js';
+export { newApiKey, parseApiKey, looksLikeApiKey, API_KEY_PATTERN, API_KEY_LENGTH, type ApiKeyEnvironment, type NewApiKey, type ParsedApiKey } from './api-keys/api-key-format.js';
+export { hashApiKey, sameApiKeyHash } from './api-keys/api-key-hash.js';
+export {
+  createApiKeyVerifier,
+  DEFAULT_API_KEY_CACHE_TTL_MS,
+  DEFAULT_API_KEY_CACHE_SIZE,
+  type ApiKeyVerifier,
+  type ApiKeyVerifierOptions,
+  type ApiKeyLookup,
+  type StoredApiKey,
+  type VerifiedApiKey,
+} from './api-keys/api-key-verifier.js';
+export { requireScopes, assertScopes, scopesWithin, SCOPE_PATTERN } from './api-keys/api-key-scopes.js';
+export { ApiKeyUsageRecorder, type ApiKeyUsageBatch, type ApiKeyUsageCount, type ApiKeyUsageRecorderOptions } from './api-keys/api-key-usage.js';
+export * from './signed-requests/index.js';

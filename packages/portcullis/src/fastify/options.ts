@@ -66,6 +66,11 @@ export interface PortcullisRouteConfig {
    * (skip that one with `general: false`), in order.
    */
   readonly rateLimit?: false | { readonly general?: boolean; readonly limits?: readonly RouteRateLimit[] };
+  /**
+   * Keep the request body's exact text in `request.rawBody` (for a request signature over the
+   * body's bytes). Off by default: most routes never need the text once it is parsed.
+   */
+  readonly keepRawBody?: boolean;
 }
 
 export const DEFAULT_LIMITS = {

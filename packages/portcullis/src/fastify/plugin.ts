@@ -22,6 +22,10 @@ declare module 'fastify' {
     secureTransport: boolean;
     /** JSON depth limit of the matched route; 0 means the global one. */
     jsonDepthLimit: number;
+    /** Set on routes with `keepRawBody`, so the body parser keeps the text. */
+    keepRawBody: boolean;
+    /** The request body's exact text, on routes with `keepRawBody` (undefined without a body). */
+    rawBody: string | undefined;
   }
   interface FastifyContextConfig {
     portcullis?: PortcullisRouteConfig;
@@ -82,6 +86,8 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
   app.decorateRequest('clientAddress', '');
   app.decorateRequest('secureTransport', false);
   app.decorateRequest('jsonDepthLimit', 0);
+  app.decorateRequest('keepRawBody', false);
+  app.decorateRequest('rawBody', undefined);
 
   // Per-route settings become route-level hooks, so routes without them pay nothing.
   app.addHook('onRoute', (route) => {
@@ -105,6 +111,12 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
         prependRouteHook(route, hooks[index] as Hook, limits[index]?.phase ?? 'onRequest');
       }
       if (limits.some((limit) => limit.skipSuccessful === true)) prependRouteHook(route, refundSuccessful, 'onResponse');
+    }
+    if (route.config?.portcullis?.keepRawBody === true) {
+      prependRouteHook(route, (request, _reply, next) => {
+        request.keepRawBody = true;
+        next();
+      });
     }
     const depth = route.config?.portcullis?.jsonDepth;
     if (depth !== undefined) {
@@ -161,6 +173,7 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
       parsed(new PortcullisError('request.unsupported_media_type', { detail: 'JSON bodies must be UTF-8.' }), undefined);
       return;
     }
+    if (request.keepRawBody) request.rawBody = body as string;
     try {
       parsed(null, parseJsonBody(body as string, { maxDepth: request.jsonDepthLimit || limits.jsonDepth, allowDottedKeys }));
     } catch (error) {

@@ -72,6 +72,11 @@ export interface RateLimitHookPlacement {
    * route, computed once, so later limits only append their `RateLimit` item.
    */
   readonly policyField?: string;
+  /**
+   * For a limit chosen per request (e.g. an API key's own limit), added after the route's: it
+   * appends its own item to `RateLimit-Policy` as well as to `RateLimit`.
+   */
+  readonly appendPolicy?: boolean;
 }
 
 /** A route hook enforcing one limit. */
@@ -82,13 +87,15 @@ export function createRateLimitHook(limit: RouteRateLimit, placement: RateLimitH
   const costOf = typeof limit.cost === 'function' ? limit.cost : undefined;
   const skipSuccessful = limit.skipSuccessful === true;
   const policyField = placement.policyField;
+  const appendPolicy = placement.appendPolicy === true;
 
   function conclude(request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction, decision: PolicyDecision, key: string, cost: number): void {
     if (policyField !== undefined) {
       reply.header('ratelimit-policy', policyField);
       if (decision.source !== 'open') reply.header('ratelimit', formatLimitItem(policy.name, decision));
-    } else if (decision.source !== 'open') {
-      appendField(reply, 'ratelimit', formatLimitItem(policy.name, decision));
+    } else {
+      if (appendPolicy) appendField(reply, 'ratelimit-policy', policy.policyItem);
+      if (decision.source !== 'open') appendField(reply, 'ratelimit', formatLimitItem(policy.name, decision));
     }
     if (decision.allowed) {
       if (skipSuccessful && cost > 0) {

@@ -7,6 +7,8 @@ import type { RedisHandle } from '../infra/redis-connection.js';
 import { registerHealthRoutes } from '../routes/health.js';
 import { registerV1Index } from '../routes/v1-index.js';
 import { registerIdentity } from './auth/identity-module.js';
+import { registerApiKeys } from './api-keys/api-key-module.js';
+import { registerUsersRoutes } from '../routes/users-routes.js';
 import type { Mailer } from './mailer.js';
 import { buildServerRateLimits, type ServerRateLimits } from './rate-limits.js';
 import { redisLimiterStores } from './redis-limiter-stores.js';
@@ -53,7 +55,8 @@ export function portcullisOptionsFor(
  * Closing the app closes the database and Redis (graceful shutdown drains requests first).
  */
 export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
-  const rateLimits = buildServerRateLimits(parts.config, redisLimiterStores(parts.redis, parts.config.rateLimit.redisPrefix));
+  const storeFor = redisLimiterStores(parts.redis, parts.config.rateLimit.redisPrefix);
+  const rateLimits = buildServerRateLimits(parts.config, storeFor);
   const options = portcullisOptionsFor(parts.config, parts, rateLimits);
   const app = Fastify(portcullisServerOptions(options));
   await app.register(portcullisPlugin, options);
@@ -66,15 +69,24 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     ...(parts.redis === undefined ? {} : { redis: parts.redis }),
     ...(parts.mailer === undefined ? {} : { mailer: parts.mailer }),
   });
+  const apiKeys = await registerApiKeys(app, {
+    config: parts.config,
+    database: parts.database,
+    storeFor,
+    authenticate: identity.authenticate,
+    ...(parts.redis === undefined ? {} : { redis: parts.redis }),
+  });
   await app.register(
     async (v1) => {
       registerV1Index(v1);
+      registerUsersRoutes(v1, { db: parts.database.db, canRead: apiKeys.byKeyOr(['profile:read']), canWrite: apiKeys.byKeyOr(['profile:write']), signed: apiKeys.signed });
       parts.extraV1Routes?.(v1, { rateLimits });
     },
     { prefix: '/v1' },
   );
 
   app.addHook('onClose', async () => {
+    await apiKeys.close();
     await identity.close();
     await parts.redis?.close();
     await parts.database.close();

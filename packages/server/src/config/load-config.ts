@@ -73,6 +73,10 @@ const envSchema = z.object({
   APP_URL: z.url().default('http://localhost:3000'),
   MAIL_OUTBOX_DIR: z.string().min(1).optional(),
   DENYLIST_SYNC_MS: positiveInt(10, 60_000).default(1000),
+  API_KEY_CACHE_TTL_MS: positiveInt(0, 60_000).default(5000),
+  API_KEY_MAX_GRACE_SECONDS: positiveInt(0, 30 * 86_400).default(7 * 86_400),
+  API_KEY_USAGE_FLUSH_MS: positiveInt(50, 600_000).default(5000),
+  SIGNATURE_TOLERANCE_SECONDS: positiveInt(1, 900).default(300),
   JWT_SECRET: z.string().optional(),
   APP_SECRET: z.string().optional(),
   ENCRYPTION_KEY: z.string().optional(),
@@ -181,6 +185,12 @@ function resolveAuth(e: z.infer<typeof envSchema>, dataDir: string, warnings: st
     appUrl: e.APP_URL,
     mailOutboxDir: resolve(e.MAIL_OUTBOX_DIR ?? resolve(dataDir, 'outbox')),
     denylistSyncMs: e.DENYLIST_SYNC_MS,
+    apiKeys: {
+      cacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+      maxGraceSeconds: e.API_KEY_MAX_GRACE_SECONDS,
+      usageFlushMs: e.API_KEY_USAGE_FLUSH_MS,
+      signatureToleranceSeconds: e.SIGNATURE_TOLERANCE_SECONDS,
+    },
   };
 }
 

@@ -91,4 +91,16 @@ export interface AuthConfig {
   readonly appUrl: string;
   readonly mailOutboxDir: string;
   readonly denylistSyncMs: number;
+  readonly apiKeys: ApiKeySettings;
+}
+
+export interface ApiKeySettings {
+  /** How long a verified key is trusted without asking storage: the bound on how late another instance sees a revocation. */
+  readonly cacheTtlMs: number;
+  /** The longest grace period a rotation may give the old secret. */
+  readonly maxGraceSeconds: number;
+  /** How often usage counts and last-used times are written. */
+  readonly usageFlushMs: number;
+  /** How far a signed request's timestamp may be from the server's clock. */
+  readonly signatureToleranceSeconds: number;
 }

@@ -89,6 +89,41 @@ export interface RevokedTokensTable {
   expires_at: string;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  environment: 'live' | 'test';
+  /** `pk_live_` plus the first characters of the key: enough to recognise it, never to use it. */
+  display_prefix: string;
+  /** JSON array of scope strings. */
+  scopes: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  rate_limit: number | null;
+  rate_window_seconds: number | null;
+  quota_daily: number | null;
+  quota_monthly: number | null;
+  last_used_at: string | null;
+}
+
+export interface ApiKeySecretsTable {
+  /** Keyed hash (HMAC-SHA256 under APP_SECRET) of the full key; the key itself is never stored. */
+  key_hash: string;
+  key_id: string;
+  created_at: string;
+  /** Null while current; the end of the grace period once rotated out. */
+  expires_at: string | null;
+}
+
+export interface ApiKeyUsageTable {
+  key_id: string;
+  route: string;
+  day: string;
+  count: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -97,4 +132,7 @@ export interface Database {
   mfa_backup_codes: MfaBackupCodesTable;
   login_lockouts: LoginLockoutsTable;
   revoked_tokens: RevokedTokensTable;
+  api_keys: ApiKeysTable;
+  api_key_secrets: ApiKeySecretsTable;
+  api_key_usage: ApiKeyUsageTable;
 }

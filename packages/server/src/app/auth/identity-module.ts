@@ -7,7 +7,6 @@ import type { AppDatabase } from '../../db/open-database.js';
 import type { RedisHandle } from '../../infra/redis-connection.js';
 import { redisDenylistBackend } from '../../infra/redis-denylist.js';
 import { registerAuthRoutes } from '../../routes/auth-routes.js';
-import { registerUsersRoutes } from '../../routes/users-routes.js';
 import { outboxMailer, type Mailer } from '../mailer.js';
 import type { ServerRateLimits } from '../rate-limits.js';
 import { createIdentityKit } from './create-identity-kit.js';
@@ -20,7 +19,7 @@ import { logSecurityEvents } from './security-events.js';
 /**
  * Wires identity into the app: the kit bound to this server's keys and secrets, the denylist
  * (shared through Redis when configured, else the database), the services, the bearer hook, and
- * the routes (/v1/auth/*, /v1/users/me, /.well-known/jwks.json when keys are asymmetric).
+ * the routes (/v1/auth/*, /.well-known/jwks.json when keys are asymmetric).
  */
 export interface IdentityModule {
   readonly identity: IdentityService;
@@ -75,7 +74,6 @@ export async function registerIdentity(app: FastifyInstance, parts: IdentityPart
   await app.register(
     async (v1) => {
       registerAuthRoutes(v1, { identity, resets, mfa, transport, rateLimits: parts.rateLimits, authenticate });
-      registerUsersRoutes(v1, { db: database.db, authenticate });
     },
     { prefix: '/v1' },
   );

@@ -1,0 +1,65 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PortcullisError } from 'portcullis/errors';
+import { validateInput } from 'portcullis/input';
+import type { ApiKeyService } from '../app/api-keys/api-key-service.js';
+import type { ApiKeyInvalidation } from '../app/api-keys/api-key-invalidation.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { findUserById } from '../db/users-repository.js';
+import { apiKeyParams, createApiKeyBody, rotateApiKeyBody } from './api-keys-schemas.js';
+
+/**
+ * /v1/api-keys (A8): a signed-in user (bearer access token, not an API key: a key cannot mint or
+ * manage keys) creates, lists, revokes and rotates their own keys and reads their usage. The full
+ * key and its signing secret appear in exactly two answers, creation and rotation, with
+ * `Cache-Control: no-store`; another user's key id answers 404 like a missing one.
+ */
+
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void;
+
+export interface ApiKeyRouteDeps {
+  readonly db: Kysely<Database>;
+  readonly keys: ApiKeyService;
+  readonly invalidation: ApiKeyInvalidation;
+  readonly authenticate: Hook;
+}
+
+export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps): void {
+  const { keys, invalidation, authenticate } = deps;
+  const userIdOf = (request: FastifyRequest) => (request.principal as NonNullable<FastifyRequest['principal']>).userId;
+
+  v1.post('/api-keys', { onRequest: authenticate }, async (request, reply) => {
+    const body = validateInput(createApiKeyBody, request.body);
+    const user = await findUserById(deps.db, userIdOf(request));
+    if (user === undefined || user.status !== 'active') throw new PortcullisError('auth.unauthenticated');
+    const issued = await keys.create({ id: user.id, role: user.role }, body);
+    request.log.info({ event: 'api_key.created', keyId: issued.id, userId: user.id, scopes: issued.scopes }, 'API key created');
+    reply.code(201).header('cache-control', 'no-store');
+    return issued;
+  });
+
+  v1.get('/api-keys', { onRequest: authenticate }, async (request) => ({ keys: await keys.list(userIdOf(request)) }));
+
+  v1.get('/api-keys/:id/usage', { onRequest: authenticate }, async (request) => {
+    const { id } = validateInput(apiKeyParams, request.params);
+    return keys.usage(userIdOf(request), id);
+  });
+
+  v1.delete('/api-keys/:id', { onRequest: authenticate }, async (request, reply) => {
+    const { id } = validateInput(apiKeyParams, request.params);
+    await keys.revoke(userIdOf(request), id);
+    await invalidation.announce(id);
+    request.log.info({ event: 'api_key.revoked', keyId: id, userId: userIdOf(request) }, 'API key revoked');
+    return reply.code(204).send();
+  });
+
+  v1.post('/api-keys/:id/rotate', { onRequest: authenticate }, async (request, reply) => {
+    const { id } = validateInput(apiKeyParams, request.params);
+    const { graceSeconds } = validateInput(rotateApiKeyBody, request.body ?? {});
+    const issued = await keys.rotate(userIdOf(request), id, graceSeconds);
+    await invalidation.announce(id);
+    request.log.info({ event: 'api_key.rotated', keyId: id, userId: userIdOf(request), graceSeconds }, 'API key rotated');
+    reply.header('cache-control', 'no-store');
+    return issued;
+  });
+}
