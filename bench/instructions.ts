@@ -18,9 +18,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALLOWED_ORIGIN, ORDER_BODY_JSON, ORDER_ROUTE, READY_MARKER, SECRET_ENV, mintToken } from './lib/fixture.ts';
+import { newApiKey } from 'portcullis/auth';
+import { ALLOWED_ORIGIN, API_KEY_ENV, ORDER_BODY_JSON, ORDER_ROUTE, READY_MARKER, SECRET_ENV, mintToken } from './lib/fixture.ts';
 
-const ALL = ['bare-fastify', 'fastify-same-headers', 'portcullis', 'fastify-plugins', 'express-stack'];
+const ALL = ['bare-fastify', 'fastify-same-headers', 'portcullis', 'portcullis-apikey', 'fastify-plugins', 'express-stack'];
 const requested = (process.env['BENCH_VARIANTS'] ?? '').split(',').filter((name) => name !== '');
 const variants = requested.length === 0 ? ALL : requested;
 const serverScript = (variant: string): string => join(import.meta.dirname, 'dist', 'servers', `${variant}.js`);
@@ -50,14 +51,17 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
 }
 
 const secret = randomBytes(32);
-const request = Buffer.from(
-  `POST ${ORDER_ROUTE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
-    `Authorization: Bearer ${mintToken(secret)}\r\nOrigin: ${ALLOWED_ORIGIN}\r\n` +
-    `Content-Length: ${Buffer.byteLength(ORDER_BODY_JSON)}\r\n\r\n${ORDER_BODY_JSON}`,
-);
+const apiKey = newApiKey('live').key;
+/** The benchmark request, with the bearer credential the variant takes. */
+const requestFor = (variant: string): Buffer =>
+  Buffer.from(
+    `POST ${ORDER_ROUTE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+      `Authorization: Bearer ${variant === 'portcullis-apikey' ? apiKey : mintToken(secret)}\r\nOrigin: ${ALLOWED_ORIGIN}\r\n` +
+      `Content-Length: ${Buffer.byteLength(ORDER_BODY_JSON)}\r\n\r\n${ORDER_BODY_JSON}`,
+  );
 
 /** Sends `count` requests over CONNECTIONS keep-alive connections, one in flight on each; rejects on a non-200. */
-async function load(port: number, count: number): Promise<void> {
+async function load(port: number, count: number, request: Buffer): Promise<void> {
   let left = count;
   const one = (): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -129,13 +133,14 @@ async function measure(variant: string): Promise<number> {
   const child = spawn(
     'valgrind',
     ['--tool=callgrind', '--dump-instr=no', `--callgrind-out-file=${join(dir, 'cg.out')}`, process.execPath, serverScript(variant)],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production', BENCH_UNDER_VALGRIND: '1', [SECRET_ENV]: secret.toString('hex') } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production', BENCH_UNDER_VALGRIND: '1', [SECRET_ENV]: secret.toString('hex'), [API_KEY_ENV]: apiKey } },
   );
   try {
     const port = await waitReady(child);
-    await load(port, WARMUP);
+    const request = requestFor(variant);
+    await load(port, WARMUP, request);
     callgrind(child.pid!, '--zero');
-    await load(port, REQUESTS);
+    await load(port, REQUESTS, request);
     callgrind(child.pid!, '--dump');
     return dumpedInstructions(dir) / REQUESTS;
   } finally {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { processCpuSeconds } from './lib/cpu-time.ts';
+import { newApiKey } from 'portcullis/auth';
 import { SECRET_BYTES, mintToken } from './lib/fixture.ts';
 import { USAGE, readOptions, type BenchOptions } from './lib/options.ts';
 import { detectPinning, type Pinning } from './lib/pinning.ts';
@@ -32,14 +33,23 @@ function parseOptionsOrExit(): BenchOptions {
   }
 }
 
-async function preflight(variants: readonly Variant[], launch: ServerLaunch, token: string, forgedToken: string): Promise<void> {
+/** The bearer credential a variant is sent, and one it must refuse. */
+interface Credentials {
+  readonly jwt: { readonly token: string; readonly forged: string };
+  readonly apiKey: { readonly token: string; readonly forged: string };
+}
+
+const credentialOf = (variant: Variant, credentials: Credentials) => (variant.credential === 'api-key' ? credentials.apiKey : credentials.jwt);
+
+async function preflight(variants: readonly Variant[], launch: ServerLaunch, credentials: Credentials): Promise<void> {
   const failures: string[] = [];
   for (const variant of variants) {
     let problems: string[];
     try {
       const server = await startServer(variant, launch);
       try {
-        problems = await checkVariant(variant, server.port, token, forgedToken);
+        const { token, forged } = credentialOf(variant, credentials);
+        problems = await checkVariant(variant, server.port, token, forged);
       } finally {
         await server.stop();
       }
@@ -90,15 +100,18 @@ async function main(): Promise<void> {
 
   // A fresh secret per run; the forged token proves the JWT variants really verify signatures.
   const secret = randomBytes(SECRET_BYTES);
-  const token = mintToken(secret);
-  const forgedToken = mintToken(randomBytes(SECRET_BYTES));
+  // The API key is minted here and handed to the server; the forged one is well formed but unknown to it.
+  const credentials: Credentials = {
+    jwt: { token: mintToken(secret), forged: mintToken(randomBytes(SECRET_BYTES)) },
+    apiKey: { token: newApiKey('live').key, forged: newApiKey('live').key },
+  };
   const variants = VARIANTS.filter((variant) => options.variants.includes(variant.name));
-  const launch: ServerLaunch = { pinning, secretHex: secret.toString('hex'), cpuProfileDir: undefined };
+  const launch: ServerLaunch = { pinning, secretHex: secret.toString('hex'), apiKey: credentials.apiKey.token, cpuProfileDir: undefined };
 
   const estimate = options.rounds * variants.length * (options.warmupSeconds + options.durationSeconds + START_STOP_SECONDS);
   console.log(`Portcullis bench${options.quick ? ' (quick mode)' : ''}: ${variants.map((variant) => variant.name).join(', ')}`);
   console.log(`Node ${process.version}, ${wrk}; about ${Math.ceil(estimate / 60)} min.\n\nPreflight (each variant must answer correctly):`);
-  await preflight(variants, launch, token, forgedToken);
+  await preflight(variants, launch, credentials);
 
   const measureLaunch: ServerLaunch = { ...launch, cpuProfileDir: options.cpuProfileDir };
   const rounds: RoundResult[] = [];
@@ -106,7 +119,7 @@ async function main(): Promise<void> {
     console.log(`\nRound ${round}/${options.rounds}`);
     const order = rotate(variants, round - 1);
     for (const [index, variant] of order.entries()) {
-      const result = await measure(variant, round, index + 1, measureLaunch, pinning, options, token);
+      const result = await measure(variant, round, index + 1, measureLaunch, pinning, options, credentialOf(variant, credentials).token);
       rounds.push(result);
       const failed = failures(result.wrk);
       const share = result.serverCpuShare === null ? '' : `  server cpu ${Math.round(result.serverCpuShare * 100)}%`;

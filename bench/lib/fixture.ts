@@ -10,6 +10,8 @@ export const ALLOWED_ORIGIN = 'https://app.example.com';
 /** Environment variable carrying the hex HS256 secret from the orchestrator to a server. */
 export const SECRET_ENV = 'BENCH_JWT_SECRET';
 export const SECRET_BYTES = 32;
+/** The API key the API-key variant accepts (minted per run by the orchestrator), as text. */
+export const API_KEY_ENV = 'BENCH_API_KEY';
 
 /** Line a server prints on stdout once it listens, followed by its port. */
 export const READY_MARKER = 'BENCH_SERVER_READY';

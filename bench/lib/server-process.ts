@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { READY_MARKER, SECRET_ENV } from './fixture.ts';
+import { API_KEY_ENV, READY_MARKER, SECRET_ENV } from './fixture.ts';
 import { SERVER_CPU, pinned, type Pinning } from './pinning.ts';
 import type { Variant } from './variants.ts';
 
@@ -26,6 +26,8 @@ export interface RunningServer {
 export interface ServerLaunch {
   pinning: Pinning;
   secretHex: string;
+  /** The run's API key, for the API-key variant. */
+  apiKey: string;
   cpuProfileDir: string | undefined;
 }
 
@@ -59,7 +61,7 @@ export async function startServer(variant: Variant, launch: ServerLaunch): Promi
   const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Same environment on every side; production mode is what a benchmark of a deployment means.
-    env: { ...process.env, NODE_ENV: 'production', [SECRET_ENV]: launch.secretHex },
+    env: { ...process.env, NODE_ENV: 'production', [SECRET_ENV]: launch.secretHex, [API_KEY_ENV]: launch.apiKey },
   });
 
   let stderr = '';

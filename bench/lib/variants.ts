@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 
 export const BASELINE = 'bare-fastify';
-export const VARIANT_NAMES = [BASELINE, 'fastify-same-headers', 'express-stack', 'fastify-plugins', 'portcullis'] as const;
+export const VARIANT_NAMES = [BASELINE, 'fastify-same-headers', 'express-stack', 'fastify-plugins', 'portcullis', 'portcullis-apikey'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
 export interface Variant {
@@ -13,7 +13,10 @@ export interface Variant {
   /** Absolute path of the server script. */
   script: string;
   description: string;
+  /** Refuses a bearer credential it did not issue (a JWT or, for `credential: 'api-key'`, an API key). */
   verifiesJwt: boolean;
+  /** What the bench sends in `Authorization: Bearer`: the run's JWT, or the run's API key. */
+  credential: 'jwt' | 'api-key';
   validatesBody: boolean;
   sendsCors: boolean;
   sendsSecurityHeaders: boolean;
@@ -28,6 +31,7 @@ export const VARIANTS: readonly Variant[] = [
     script: script('bare-fastify'),
     description: 'Fastify 5, no plugins, the route only',
     verifiesJwt: false,
+    credential: 'jwt',
     validatesBody: false,
     sendsCors: false,
     sendsSecurityHeaders: false,
@@ -37,6 +41,7 @@ export const VARIANTS: readonly Variant[] = [
     script: script('fastify-same-headers'),
     description: 'reference floor: bare Fastify + the exact response headers Portcullis sends, copied by one hook',
     verifiesJwt: false,
+    credential: 'jwt',
     validatesBody: false,
     sendsCors: true,
     sendsSecurityHeaders: true,
@@ -46,6 +51,7 @@ export const VARIANTS: readonly Variant[] = [
     script: script('express-stack'),
     description: 'Express 5 + helmet + cors + express-rate-limit + jsonwebtoken + zod',
     verifiesJwt: true,
+    credential: 'jwt',
     validatesBody: true,
     sendsCors: true,
     sendsSecurityHeaders: true,
@@ -55,6 +61,7 @@ export const VARIANTS: readonly Variant[] = [
     script: script('fastify-plugins'),
     description: 'Fastify 5 + @fastify/helmet, cors, rate-limit, jwt + fastify-type-provider-zod',
     verifiesJwt: true,
+    credential: 'jwt',
     validatesBody: true,
     sendsCors: true,
     sendsSecurityHeaders: true,
@@ -64,6 +71,17 @@ export const VARIANTS: readonly Variant[] = [
     script: script('portcullis'),
     description: 'Fastify 5 + Portcullis checkpoints (general rate limit, bearer access token with denylist), zod safeParse in the handler',
     verifiesJwt: true,
+    credential: 'jwt',
+    validatesBody: true,
+    sendsCors: true,
+    sendsSecurityHeaders: true,
+  },
+  {
+    name: 'portcullis-apikey',
+    script: script('portcullis-apikey'),
+    description: 'as portcullis, but authenticated by an API key (Authorization: Bearer pk_live_...) with a scope check, through the cached key verifier',
+    verifiesJwt: true,
+    credential: 'api-key',
     validatesBody: true,
     sendsCors: true,
     sendsSecurityHeaders: true,

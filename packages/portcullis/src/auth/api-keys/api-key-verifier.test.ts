@@ -72,7 +72,8 @@ describe('createApiKeyVerifier', () => {
     const badChecksum = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
     for (const bad of ['', 'pk_live_short', 'eyJhbGciOiJIUzI1NiJ9.e30.x', badChecksum, `${key} `]) {
       await refusedWith(verifier.verify(bad), 'auth.api_key_invalid');
-      assert.throws(() => verifier.verifyCached(bad), { code: 'auth.api_key_invalid' });
+      // The cache is keyed by the exact text of keys storage knew: a malformed key is a miss there.
+      assert.equal(verifier.verifyCached(bad), undefined);
     }
     assert.equal(verifier.lookups, 0);
     assert.equal(lookup.calls, 0);
@@ -256,5 +257,21 @@ describe('createApiKeyVerifier', () => {
       assert.throws(() => createApiKeyVerifier({ lookup, hashSecret: secret, ...options }), { code: 'config.invalid' }, JSON.stringify(options));
     }
     assert.doesNotThrow(() => createApiKeyVerifier({ lookup, hashSecret: secret, cacheTtlMs: 60_000, cacheSize: 1_000_000 }));
+  });
+});
+
+describe('createApiKeyVerifier: the cache holds key texts no longer than their lifetime', () => {
+  it('sweeps entries past the lifetime when a new key is remembered', async () => {
+    const { lookup, verifier, advance } = setUp({ cacheTtlMs: 1000 });
+    const first = newApiKey('live').key;
+    const second = newApiKey('live').key;
+    lookup.add(first, { id: 'key-a' });
+    lookup.add(second, { id: 'key-b' });
+    await verifier.verify(first);
+    assert.equal(verifier.cachedKeys, 1);
+    advance(1500);
+    await verifier.verify(second);
+    assert.equal(verifier.cachedKeys, 1, 'the first key, past its lifetime, was swept');
+    assert.equal(verifier.verifyCached(first), undefined);
   });
 });
