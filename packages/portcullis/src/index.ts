@@ -8,3 +8,4 @@ export * from './audit/index.js';
 export * from './config/index.js';
 export * from './auth/index.js';
 export * from './ratelimit/index.js';
+export * from './authz/index.js';

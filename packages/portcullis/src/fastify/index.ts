@@ -7,3 +7,4 @@ export { createRateLimitHook, type RouteRateLimit, type RateLimitKey, type RateL
 export { createApiKeyAuthenticateHook, type ApiKeyAuthenticateOptions } from './api-key-authenticate.js';
 export { createSignedRequestHook, type SignedRequestHookOptions } from './signed-request.js';
 export { createAuthenticateHook, type AccessPrincipal, type AuthenticateOptions } from './authenticate.js';
+export { defaultCaller, type AuthorizationOptions, type RouteInput, type RouteInventoryEntry } from './route-authorization.js';

@@ -3,6 +3,8 @@ import type { SecurityHeaderOptions } from '../headers/index.js';
 import type { RedactingLoggerOptions } from '../audit/index.js';
 import type { LoadSheddingOptions } from '../ratelimit/index.js';
 import type { RouteRateLimit } from './rate-limit-hooks.js';
+import type { RoutePolicy } from '../authz/index.js';
+import type { AuthorizationOptions, RouteInput } from './route-authorization.js';
 
 /** Everything the Fastify adapter wires, one section per checkpoint. All sections are optional. */
 export interface PortcullisFastifyOptions {
@@ -56,6 +58,12 @@ export interface PortcullisFastifyOptions {
   readonly logRequests?: boolean;
   /** Base URI of problem `type` members. */
   readonly problemTypeBase?: string;
+  /**
+   * Route policies (Z1): with this, every route must declare `config.portcullis.policy` (or the
+   * server refuses to start, naming it), and the policy is enforced after the route's own
+   * authentication hooks.
+   */
+  readonly authorization?: AuthorizationOptions;
 }
 
 /** Per-route settings, under a route's `config.portcullis`. */
@@ -71,6 +79,13 @@ export interface PortcullisRouteConfig {
    * body's bytes). Off by default: most routes never need the text once it is parsed.
    */
   readonly keepRawBody?: boolean;
+  /** Who may call the route (see `policy` in portcullis/authz). Required when `authorization` is on. */
+  readonly policy?: RoutePolicy;
+  /**
+   * Schemas checked before the handler (400 `request.validation_failed` field by field); the
+   * parsed values replace `request.body`, `request.query` and `request.params`.
+   */
+  readonly input?: RouteInput;
 }
 
 export const DEFAULT_LIMITS = {

@@ -3,7 +3,7 @@ import fastifyPlugin from 'fastify-plugin';
 import { createCorsPolicy } from '../cors/index.js';
 import { PortcullisError, PROBLEM_CONTENT_TYPE, newErrorId, toProblem } from '../errors/index.js';
 import { buildSecurityHeaders, PRESET_HEADERS_SUPPORTED, PresetHeaderResponse, presetHeaderBlock } from '../headers/index.js';
-import { assertSafeQueryKeys, isForbiddenQueryKey, parseJsonBody } from '../input/index.js';
+import { assertSafeQueryKeys, isForbiddenQueryKey, parseJsonBody, validateInput } from '../input/index.js';
 import { LoadShedder, type RateLimitPolicy } from '../ratelimit/index.js';
 import { assertHttps, createHttpsPolicy, createProxyTrust } from '../transport/index.js';
 import { fromFrameworkError } from './framework-errors.js';
@@ -13,6 +13,7 @@ import { REQUEST_ID_HEADER } from './request-id.js';
 import { resolveRequestTransport } from './request-transport.js';
 import { createResponseHeaderSets } from './response-headers.js';
 import { createRateLimitHook, refundSuccessful, type RouteRateLimit } from './rate-limit-hooks.js';
+import { describePolicy, policyGaps, policyHook, routePolicyOf, type RouteInventoryEntry } from './route-authorization.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,6 +28,10 @@ declare module 'fastify' {
     /** The request body's exact text, on routes with `keepRawBody` (undefined without a body). */
     rawBody: string | undefined;
   }
+  interface FastifyInstance {
+    /** Every route registered after the plugin: method, path, policy, rate limits, validated inputs, gaps (L3). */
+    portcullisRoutes(): RouteInventoryEntry[];
+  }
   interface FastifyContextConfig {
     portcullis?: PortcullisRouteConfig;
   }
@@ -38,12 +43,33 @@ const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
 const UTF8_CHARSET = /charset="?utf-8"?\s*(;|$)/i;
 const SHUTTING_DOWN_HEADERS = Object.freeze({ 'retry-after': '5', connection: 'close' });
 
-type HookPhase = 'onRequest' | 'preHandler' | 'onResponse';
+type HookPhase = 'onRequest' | 'preValidation' | 'preHandler' | 'onResponse';
 
 function prependRouteHook(route: Partial<Record<HookPhase, unknown>>, hook: Hook, phase: HookPhase = 'onRequest'): void {
   const current = route[phase];
   const own = current === undefined ? [] : Array.isArray(current) ? current : [current];
   route[phase] = [hook, ...own];
+}
+
+function appendRouteHook(route: Partial<Record<HookPhase, unknown>>, hook: Hook, phase: HookPhase): void {
+  const current = route[phase];
+  const own = current === undefined ? [] : Array.isArray(current) ? current : [current];
+  route[phase] = [...own, hook];
+}
+
+/** V1: the route's schemas, checked once the body is parsed; parsed values replace the raw ones. */
+function validateRouteInput(input: NonNullable<PortcullisRouteConfig['input']>): Hook {
+  return (request, _reply, next) => {
+    try {
+      if (input.params !== undefined) request.params = validateInput(input.params, request.params, 'params');
+      if (input.query !== undefined) request.query = validateInput(input.query, request.query, 'query');
+      if (input.body !== undefined) request.body = validateInput(input.body, request.body, 'body');
+    } catch (error) {
+      next(error as Error);
+      return;
+    }
+    next();
+  };
 }
 
 function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions): void {
@@ -90,8 +116,34 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
   app.decorateRequest('rawBody', undefined);
 
   // Per-route settings become route-level hooks, so routes without them pay nothing.
+  const inventory: RouteInventoryEntry[] = [];
+  app.decorate('portcullisRoutes', () => [...inventory]);
+
   app.addHook('onRoute', (route) => {
-    for (const method of Array.isArray(route.method) ? route.method : [route.method]) routeMethods.add(method);
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routeMethods.add(method);
+    const config = route.config?.portcullis;
+    const authorization = options.authorization;
+    const routePolicy = authorization === undefined ? config?.policy : routePolicyOf(route, methods, authorization);
+    if (authorization !== undefined && routePolicy !== undefined) {
+      const enforce = policyHook(routePolicy, authorization);
+      // After the route's own onRequest hooks (authentication), before the body is read.
+      if (enforce !== undefined) appendRouteHook(route, enforce, 'onRequest');
+    }
+    const input = config?.input;
+    if (input !== undefined) appendRouteHook(route, validateRouteInput(input), 'preValidation');
+    const routeLimitNames = route.config?.portcullis?.rateLimit;
+    const limitNames = routeLimitNames === false ? [] : [...(general !== undefined && routeLimitNames?.general !== false ? [general.policy.name] : []), ...(routeLimitNames?.limits ?? []).map((limit) => limit.policy.name)];
+    for (const method of methods) {
+      inventory.push({
+        method,
+        path: route.url,
+        policy: routePolicy === undefined ? 'none' : describePolicy(routePolicy),
+        rateLimits: limitNames,
+        validates: { body: input?.body !== undefined, query: input?.query !== undefined, params: input?.params !== undefined },
+        gaps: method === 'HEAD' ? [] : policyGaps(method, route.url, routePolicy, input),
+      });
+    }
     if (typeof route.handlerTimeout === 'number' && route.handlerTimeout > 0) {
       // Timed by Fastify's own handlerTimeout alone.
       prependRouteHook(route, (_request, reply, next) => {
