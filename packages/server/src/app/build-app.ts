@@ -9,6 +9,8 @@ import { registerV1Index } from '../routes/v1-index.js';
 import { registerIdentity } from './auth/identity-module.js';
 import { registerApiKeys } from './api-keys/api-key-module.js';
 import { registerUsersRoutes } from '../routes/users-routes.js';
+import { registerAdminRoutes } from '../routes/admin-routes.js';
+import { RBAC } from './permissions.js';
 import type { Mailer } from './mailer.js';
 import { buildServerRateLimits, type ServerRateLimits } from './rate-limits.js';
 import { redisLimiterStores } from './redis-limiter-stores.js';
@@ -47,6 +49,8 @@ export function portcullisOptionsFor(
     ...(rateLimits === undefined ? {} : { rateLimit: { general: rateLimits.general } }),
     loadShedding: config.loadShedMaxDelayMs === 0 ? false : { maxEventLoopDelayMs: config.loadShedMaxDelayMs, exemptPaths: HEALTH_PATHS },
     logger: { level: config.logLevel, ...(parts.logStream === undefined ? {} : { stream: parts.logStream }) },
+    // Every route declares who may call it, or the server does not start (Z1).
+    authorization: { permissions: RBAC },
   };
 }
 
@@ -79,6 +83,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       registerV1Index(v1);
+      registerAdminRoutes(v1, { authenticate: identity.authenticate });
       registerUsersRoutes(v1, { db: parts.database.db, canRead: apiKeys.byKeyOr(['profile:read']), canWrite: apiKeys.byKeyOr(['profile:write']), signed: apiKeys.signed });
       parts.extraV1Routes?.(v1, { rateLimits });
     },

@@ -285,3 +285,30 @@ describe('cli refusals', () => {
     }
   });
 });
+
+describe('routes', () => {
+  let dataDir: string;
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'portcullis-cli-routes-'));
+  });
+  after(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('lists every route with its policy and schemas, flags no gap, and passes --strict', async () => {
+    const run = await runCli(['routes', '--json', '--strict'], { env: { DATA_DIR: dataDir, DATABASE_URL: undefined } });
+    assert.equal(run.code, 0, run.stderr);
+    const listed = JSON.parse(run.stdout) as { routes: { method: string; path: string; policy: string; gaps: string[] }[]; gaps: number };
+    assert.equal(listed.gaps, 0);
+    assert.ok(listed.routes.length >= 30);
+    const login = listed.routes.find((route) => route.method === 'POST' && route.path === '/v1/auth/login');
+    assert.equal(login?.policy, 'public');
+    assert.ok(listed.routes.every((route) => route.policy !== 'none'));
+  });
+
+  it('prints a table by default and refuses a stray argument', async () => {
+    const table = await runCli(['routes'], { env: { DATA_DIR: dataDir, DATABASE_URL: undefined } });
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^METHOD\s+PATH\s+POLICY/m);
+    assert.match(table.stdout, /\n\d+ routes, 0 with a gap\n$/);
+    assertRefused(await runCli(['routes', 'extra'], { env: { DATA_DIR: dataDir, DATABASE_URL: undefined } }), 2, /no positional/);
+  });
+});

@@ -3,6 +3,7 @@ import type { CliIo } from './cli-io.js';
 import { USAGE } from './usage.js';
 import { usersCreate } from './users-create.js';
 import { usersUnlock } from './users-unlock.js';
+import { routesList } from './routes-list.js';
 
 /**
  * Command dispatch and the CLI's one error policy: a refusal or an operational failure is a single
@@ -19,6 +20,7 @@ type Command = (args: readonly string[], io: CliIo) => Promise<void>;
 const commands: Readonly<Record<string, Command>> = {
   'users create': usersCreate,
   'users unlock': usersUnlock,
+  routes: routesList,
 };
 
 function isHelp(word: string | undefined): boolean {
@@ -69,12 +71,15 @@ function report(error: unknown, io: CliIo): number {
  * process.exitCode = await runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const [first, second, ...rest] = argv;
+  const [first, second, ...others] = argv;
   if (isHelp(first)) {
     io.stdout.write(USAGE);
     return EXIT_OK;
   }
-  const command = commands[`${first} ${second ?? ''}`.trim()];
+  // One-word commands (`routes`) take everything after them; the others are two words.
+  const oneWord = first !== undefined && Object.hasOwn(commands, first);
+  const command = oneWord ? commands[first] : commands[`${first} ${second ?? ''}`.trim()];
+  const rest = oneWord ? argv.slice(1) : others;
   try {
     if (command === undefined) throw new PortcullisError('cli.usage', { detail: describeUnknownCommand(first, second) });
     if (rest.length === 1 && isHelp(rest[0])) {

@@ -13,6 +13,10 @@ Commands:
   users unlock --email <email>
       Clear the login lockout of an email (after repeated failed sign-ins),
       so its owner can sign in again at once.
+  routes [--json] [--strict]
+      List every route: method, path, authorization policy, rate-limit
+      policies, which inputs a schema checks, and any gap. Builds the app on
+      a throwaway in-memory database. --strict exits 1 when a route has a gap.
   help
       Show this text.
 

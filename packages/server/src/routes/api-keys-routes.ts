@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { policy } from 'portcullis/authz';
 import { PortcullisError } from 'portcullis/errors';
-import { validateInput } from 'portcullis/input';
+import type { RouteInput } from 'portcullis/fastify';
+import type { z } from 'zod';
 import type { ApiKeyService } from '../app/api-keys/api-key-service.js';
 import type { ApiKeyInvalidation } from '../app/api-keys/api-key-invalidation.js';
 import type { Kysely } from 'kysely';
@@ -24,12 +26,17 @@ export interface ApiKeyRouteDeps {
   readonly authenticate: Hook;
 }
 
+/** People manage their own keys; each handler scopes its query to the caller's user id. */
+const OWNER = policy.authenticated('key owner (queries scoped to the caller)');
+const OWN_KEYS = { portcullis: { policy: OWNER } };
+const ownKey = (input: RouteInput) => ({ portcullis: { policy: OWNER, input } });
+
 export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps): void {
   const { keys, invalidation, authenticate } = deps;
   const userIdOf = (request: FastifyRequest) => (request.principal as NonNullable<FastifyRequest['principal']>).userId;
 
-  v1.post('/api-keys', { onRequest: authenticate }, async (request, reply) => {
-    const body = validateInput(createApiKeyBody, request.body);
+  v1.post('/api-keys', { onRequest: authenticate, config: ownKey({ body: createApiKeyBody }) }, async (request, reply) => {
+    const body = request.body as z.infer<typeof createApiKeyBody>;
     const user = await findUserById(deps.db, userIdOf(request));
     if (user === undefined || user.status !== 'active') throw new PortcullisError('auth.unauthenticated');
     const issued = await keys.create({ id: user.id, role: user.role }, body);
@@ -38,24 +45,24 @@ export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps)
     return issued;
   });
 
-  v1.get('/api-keys', { onRequest: authenticate }, async (request) => ({ keys: await keys.list(userIdOf(request)) }));
+  v1.get('/api-keys', { onRequest: authenticate, config: OWN_KEYS }, async (request) => ({ keys: await keys.list(userIdOf(request)) }));
 
-  v1.get('/api-keys/:id/usage', { onRequest: authenticate }, async (request) => {
-    const { id } = validateInput(apiKeyParams, request.params);
+  v1.get('/api-keys/:id/usage', { onRequest: authenticate, config: ownKey({ params: apiKeyParams }) }, async (request) => {
+    const { id } = request.params as z.infer<typeof apiKeyParams>;
     return keys.usage(userIdOf(request), id);
   });
 
-  v1.delete('/api-keys/:id', { onRequest: authenticate }, async (request, reply) => {
-    const { id } = validateInput(apiKeyParams, request.params);
+  v1.delete('/api-keys/:id', { onRequest: authenticate, config: ownKey({ params: apiKeyParams }) }, async (request, reply) => {
+    const { id } = request.params as z.infer<typeof apiKeyParams>;
     await keys.revoke(userIdOf(request), id);
     await invalidation.announce(id);
     request.log.info({ event: 'api_key.revoked', keyId: id, userId: userIdOf(request) }, 'API key revoked');
     return reply.code(204).send();
   });
 
-  v1.post('/api-keys/:id/rotate', { onRequest: authenticate }, async (request, reply) => {
-    const { id } = validateInput(apiKeyParams, request.params);
-    const { graceSeconds } = validateInput(rotateApiKeyBody, request.body ?? {});
+  v1.post('/api-keys/:id/rotate', { onRequest: authenticate, config: ownKey({ params: apiKeyParams, body: rotateApiKeyBody.optional() }) }, async (request, reply) => {
+    const { id } = request.params as z.infer<typeof apiKeyParams>;
+    const { graceSeconds } = rotateApiKeyBody.parse(request.body ?? {});
     const issued = await keys.rotate(userIdOf(request), id, graceSeconds);
     await invalidation.announce(id);
     request.log.info({ event: 'api_key.rotated', keyId: id, userId: userIdOf(request), graceSeconds }, 'API key rotated');

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { validateInput } from 'portcullis/input';
+import { policy, type RoutePolicy } from 'portcullis/authz';
+import type { RouteInput } from 'portcullis/fastify';
+import type { z } from 'zod';
 import type { ServerRateLimits } from '../app/rate-limits.js';
 import type { IdentityService, SignedIn } from '../app/auth/identity-service.js';
 import type { MfaService } from '../app/auth/mfa-service.js';
@@ -12,6 +14,7 @@ import {
   loginBody,
   mfaCodeBody,
   mfaDisableBody,
+  noBody,
   refreshBody,
   registerBody,
   resetPasswordBody,
@@ -38,9 +41,16 @@ export function requestContext(request: FastifyRequest): RequestContext {
   return { clientAddress: request.clientAddress, userAgent: typeof agent === 'string' ? agent : undefined };
 }
 
-function limited(...limits: ServerRateLimits[keyof ServerRateLimits][]) {
-  return { portcullis: { rateLimit: { limits } } };
+/** Route config: who may call (Z1) and the strict limits on top of the general one. */
+function guarded(routePolicy: RoutePolicy, input: RouteInput, ...limits: ServerRateLimits[keyof ServerRateLimits][]) {
+  return { portcullis: { policy: routePolicy, input, ...(limits.length === 0 ? {} : { rateLimit: { limits } }) } };
 }
+
+/** Routes that take no body refuse one with members in it, rather than ignore it. */
+const NO_BODY: RouteInput = { body: noBody };
+
+const ANYONE = policy.public();
+const SIGNED_IN = policy.authenticated();
 
 export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): void {
   const { identity, resets, mfa, transport, rateLimits, authenticate } = deps;
@@ -58,21 +68,21 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     return body;
   };
 
-  v1.post('/auth/register', { config: limited(rateLimits.registration) }, async (request, reply) => {
-    const body = validateInput(registerBody, request.body);
+  v1.post('/auth/register', { config: guarded(ANYONE, { body: registerBody }, rateLimits.registration) }, async (request, reply) => {
+    const body = request.body as z.infer<typeof registerBody>;
     const user = await identity.register(body, requestContext(request));
     reply.code(201).header('location', '/v1/users/me');
     return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt };
   });
 
-  v1.post('/auth/login', { config: limited(rateLimits.loginByAddress, rateLimits.loginByAccount) }, async (request, reply) => {
-    const body = validateInput(loginBody, request.body);
+  v1.post('/auth/login', { config: guarded(ANYONE, { body: loginBody }, rateLimits.loginByAddress, rateLimits.loginByAccount) }, async (request, reply) => {
+    const body = request.body as z.infer<typeof loginBody>;
     const signedIn = await identity.login(body, requestContext(request));
     return signedInReply(reply, signedIn, body.refreshTokenIn ?? 'cookie');
   });
 
-  v1.post('/auth/refresh', { config: limited(rateLimits.refresh) }, async (request, reply) => {
-    const body = validateInput(refreshBody, request.body ?? {});
+  v1.post('/auth/refresh', { config: guarded(ANYONE, { body: refreshBody.optional() }, rateLimits.refresh) }, async (request, reply) => {
+    const body = (request.body ?? {}) as z.infer<typeof refreshBody>;
     if (body.refreshToken !== undefined) {
       return signedInReply(reply, await identity.refresh(body.refreshToken, requestContext(request)), 'body');
     }
@@ -86,19 +96,19 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     }
   });
 
-  v1.post('/auth/logout', { onRequest: authenticate }, async (request, reply) => {
+  v1.post('/auth/logout', { onRequest: authenticate, config: guarded(SIGNED_IN, NO_BODY) }, async (request, reply) => {
     await identity.logout(principalOf(request), requestContext(request));
     transport.clearSessionCookies(reply);
     return reply.code(204).send();
   });
 
-  v1.post('/auth/logout-all', { onRequest: authenticate }, async (request, reply) => {
+  v1.post('/auth/logout-all', { onRequest: authenticate, config: guarded(SIGNED_IN, NO_BODY) }, async (request, reply) => {
     await identity.logoutAll(principalOf(request).userId, requestContext(request));
     transport.clearSessionCookies(reply);
     return reply.code(204).send();
   });
 
-  v1.get('/auth/sessions', { onRequest: authenticate }, async (request) => {
+  v1.get('/auth/sessions', { onRequest: authenticate, config: guarded(SIGNED_IN, {}) }, async (request) => {
     const principal = principalOf(request);
     const sessions = await identity.listSessions(principal.userId);
     return {
@@ -114,52 +124,52 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     };
   });
 
-  v1.delete('/auth/sessions/:id', { onRequest: authenticate }, async (request, reply) => {
-    const { id } = validateInput(sessionParams, request.params, 'params');
+  v1.delete('/auth/sessions/:id', { onRequest: authenticate, config: guarded(policy.authenticated('session of the caller'), { params: sessionParams }) }, async (request, reply) => {
+    const { id } = request.params as z.infer<typeof sessionParams>;
     await identity.revokeSession(principalOf(request).userId, id, requestContext(request));
     return reply.code(204).send();
   });
 
-  v1.post('/auth/password/change', { onRequest: authenticate, config: limited(rateLimits.passwordChange) }, async (request, reply) => {
-    const body = validateInput(changePasswordBody, request.body);
+  v1.post('/auth/password/change', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: changePasswordBody }, rateLimits.passwordChange) }, async (request, reply) => {
+    const body = request.body as z.infer<typeof changePasswordBody>;
     const principal = principalOf(request);
     await identity.changePassword(principal.userId, principal.sessionId, body, requestContext(request));
     return reply.code(204).send();
   });
 
-  v1.post('/auth/password/forgot', { config: limited(rateLimits.passwordReset) }, async (request, reply) => {
-    const { email } = validateInput(forgotPasswordBody, request.body);
+  v1.post('/auth/password/forgot', { config: guarded(ANYONE, { body: forgotPasswordBody }, rateLimits.passwordReset) }, async (request, reply) => {
+    const { email } = request.body as z.infer<typeof forgotPasswordBody>;
     resets.request(email, requestContext(request));
     return reply.code(202).send({ status: 'accepted', message: 'If an account uses this email, a reset link is on its way.' });
   });
 
-  v1.post('/auth/password/reset', { config: limited(rateLimits.passwordReset) }, async (request, reply) => {
-    const body = validateInput(resetPasswordBody, request.body);
+  v1.post('/auth/password/reset', { config: guarded(ANYONE, { body: resetPasswordBody }, rateLimits.passwordReset) }, async (request, reply) => {
+    const body = request.body as z.infer<typeof resetPasswordBody>;
     await resets.complete(body.token, body.password, requestContext(request));
     transport.clearSessionCookies(reply);
     return reply.code(204).send();
   });
 
-  v1.post('/auth/mfa/totp/setup', { onRequest: authenticate }, async (request, reply) => {
+  v1.post('/auth/mfa/totp/setup', { onRequest: authenticate, config: guarded(SIGNED_IN, NO_BODY) }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     return mfa.setup(principalOf(request).userId);
   });
 
-  v1.post('/auth/mfa/totp/enable', { onRequest: authenticate, config: limited(rateLimits.mfaVerify) }, async (request, reply) => {
-    const { code } = validateInput(mfaCodeBody, request.body);
+  v1.post('/auth/mfa/totp/enable', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: mfaCodeBody }, rateLimits.mfaVerify) }, async (request, reply) => {
+    const { code } = request.body as z.infer<typeof mfaCodeBody>;
     const backupCodes = await mfa.enable(principalOf(request).userId, code, requestContext(request));
     reply.header('cache-control', 'no-store');
     return { enabled: true, backupCodes };
   });
 
-  v1.post('/auth/mfa/totp/disable', { onRequest: authenticate, config: limited(rateLimits.mfaVerify) }, async (request, reply) => {
-    const body = validateInput(mfaDisableBody, request.body);
+  v1.post('/auth/mfa/totp/disable', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: mfaDisableBody }, rateLimits.mfaVerify) }, async (request, reply) => {
+    const body = request.body as z.infer<typeof mfaDisableBody>;
     await mfa.disable(principalOf(request).userId, body, requestContext(request));
     return reply.code(204).send();
   });
 
-  v1.post('/auth/mfa/backup-codes', { onRequest: authenticate, config: limited(rateLimits.mfaVerify) }, async (request, reply) => {
-    const { code } = validateInput(mfaCodeBody, request.body);
+  v1.post('/auth/mfa/backup-codes', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: mfaCodeBody }, rateLimits.mfaVerify) }, async (request, reply) => {
+    const { code } = request.body as z.infer<typeof mfaCodeBody>;
     const backupCodes = await mfa.regenerateBackupCodes(principalOf(request).userId, code, requestContext(request));
     reply.header('cache-control', 'no-store');
     return { backupCodes };

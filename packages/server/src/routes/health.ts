@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { policy } from 'portcullis/authz';
 import { PortcullisError } from 'portcullis/errors';
 import type { AppDatabase } from '../db/open-database.js';
 import type { RedisHandle } from '../infra/redis-connection.js';
@@ -10,7 +11,7 @@ import type { RedisHandle } from '../infra/redis-connection.js';
  */
 export function registerHealthRoutes(app: FastifyInstance, database: AppDatabase, redis: RedisHandle | undefined): void {
   // Probes come from the orchestrator many times a minute: never rate limited or shed.
-  const probe = { config: { portcullis: { rateLimit: false as const } } };
+  const probe = { config: { portcullis: { rateLimit: false as const, policy: policy.public() } } };
   app.get('/health', probe, async () => ({ status: 'ok' }));
 
   app.get('/ready', probe, async () => {

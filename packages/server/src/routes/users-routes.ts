@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { policy } from 'portcullis/authz';
 import type { Kysely } from 'kysely';
 import { PortcullisError } from 'portcullis/errors';
-import { validateInput } from 'portcullis/input';
+import type { z } from 'zod';
 import type { Database } from '../db/schema.js';
 import { findUserById, updateUser, type User } from '../db/users-repository.js';
 import { updateMeBody } from './auth-schemas.js';
@@ -37,11 +38,11 @@ export function registerUsersRoutes(v1: FastifyInstance, deps: UsersRouteDeps): 
     return user;
   };
 
-  v1.get('/users/me', { onRequest: deps.canRead }, async (request) => publicUser(await current(request)));
+  v1.get('/users/me', { onRequest: deps.canRead, config: { portcullis: { policy: policy.owned(policy.permission('profile:read'), 'the caller itself') } } }, async (request) => publicUser(await current(request)));
 
   // A profile change made with an API key is a sensitive operation: it must be a signed request.
-  v1.patch('/users/me', { onRequest: deps.canWrite, preHandler: deps.signed, config: { portcullis: { keepRawBody: true } } }, async (request) => {
-    const body = validateInput(updateMeBody, request.body);
+  v1.patch('/users/me', { onRequest: deps.canWrite, preHandler: deps.signed, config: { portcullis: { keepRawBody: true, input: { body: updateMeBody }, policy: policy.owned(policy.permission('profile:write'), 'the caller itself') } } }, async (request) => {
+    const body = request.body as z.infer<typeof updateMeBody>;
     const user = await current(request);
     await updateUser(deps.db, user.id, { name: body.name });
     return publicUser((await findUserById(deps.db, user.id)) as User);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { policy } from 'portcullis/authz';
 import { TokenDenylist } from 'portcullis/auth';
 import { createAuthenticateHook } from 'portcullis/fastify';
 import type { ServerConfig } from '../../config/server-config.js';
@@ -79,7 +80,7 @@ export async function registerIdentity(app: FastifyInstance, parts: IdentityPart
   );
   if (kit.jwks !== undefined) {
     // Read on every request: a previous key leaves the set once it is retired.
-    app.get('/.well-known/jwks.json', async (_request, reply) => {
+    app.get('/.well-known/jwks.json', { config: { portcullis: { policy: policy.public() } } }, async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
       return kit.jwks;
     });
