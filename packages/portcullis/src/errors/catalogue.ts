@@ -66,6 +66,8 @@ export const errorCatalogue = {
   'auth.signature_replayed': { status: 401, title: 'The request signature has already been used', slug: 'signature-replayed' },
   'api_key.not_found': { status: 404, title: 'API key not found', slug: 'api-key-not-found' },
   'user.email_taken': { status: 409, title: 'A user with this email already exists', slug: 'email-taken' },
+  'user.not_found': { status: 404, title: 'User not found', slug: 'user-not-found' },
+  'user.last_admin': { status: 409, title: 'The last active administrator cannot be demoted or disabled', slug: 'last-admin' },
   'storage.unavailable': { status: 503, title: 'Storage is unavailable', slug: 'storage-unavailable' },
   'storage.secret_unreadable': { status: 500, title: 'A stored secret could not be read', slug: 'secret-unreadable' },
   'storage.migration_failed': { status: 500, title: 'Database migration failed', slug: 'migration-failed' },

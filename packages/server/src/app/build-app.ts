@@ -83,7 +83,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       registerV1Index(v1);
-      registerAdminRoutes(v1, { authenticate: identity.authenticate });
+      registerAdminRoutes(v1, { db: parts.database.db, kind: parts.database.kind, identity: identity.identity, authenticate: identity.authenticate });
       registerUsersRoutes(v1, { db: parts.database.db, canRead: apiKeys.byKeyOr(['profile:read']), canWrite: apiKeys.byKeyOr(['profile:write']), signed: apiKeys.signed });
       parts.extraV1Routes?.(v1, { rateLimits });
     },
