@@ -37,9 +37,10 @@ function loginAccountKey(request: FastifyRequest): string | undefined {
   return typeof account === 'string' && account !== '' ? compoundKey('account', account.trim().toLowerCase()) : undefined;
 }
 
-export function buildServerRateLimits(config: ServerConfig, storeFor: LimiterStoreFactory): ServerRateLimits {
+/** Builds policies with the server's fail mode, store timeout, key capacity and store (Redis when configured). */
+export function serverPolicyFactory(config: ServerConfig, storeFor: LimiterStoreFactory) {
   const settings = config.rateLimit;
-  const policy = (name: string, limit: LimitSpec, extra: Partial<RateLimitPolicyOptions> = {}) => {
+  return (name: string, limit: LimitSpec, extra: Partial<RateLimitPolicyOptions> = {}) => {
     const store = storeFor(name);
     return createRateLimitPolicy({
       name,
@@ -51,6 +52,11 @@ export function buildServerRateLimits(config: ServerConfig, storeFor: LimiterSto
       ...extra,
     });
   };
+}
+
+export function buildServerRateLimits(config: ServerConfig, storeFor: LimiterStoreFactory): ServerRateLimits {
+  const settings = config.rateLimit;
+  const policy = serverPolicyFactory(config, storeFor);
   const strict = (limit: number, windowMs: number): LimitSpec => ({ algorithm: 'sliding-log', limit, windowMs });
   const repeatOffender = { after: 3, blockMs: 15 * MINUTE, maxBlockMs: 24 * HOUR, decayMs: 24 * HOUR };
   return {

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { StoredApiKey } from 'portcullis/auth';
 import { createRateLimitHook } from 'portcullis/fastify';
-import { compoundKey, createRateLimitPolicy, dailyQuota, monthlyQuota, type LimitSpec } from 'portcullis/ratelimit';
+import { compoundKey, dailyQuota, monthlyQuota, type LimitSpec } from 'portcullis/ratelimit';
 import type { ServerConfig } from '../../config/server-config.js';
-import type { LimiterStoreFactory } from '../rate-limits.js';
+import { serverPolicyFactory, type LimiterStoreFactory } from '../rate-limits.js';
 
 /**
  * Each API key's own rate limit and daily/monthly quotas (R4, A8), enforced through the same
@@ -20,21 +20,10 @@ type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDone
 const keyOf = (request: FastifyRequest): string | undefined => (request.apiKey === undefined ? undefined : compoundKey('apikey', request.apiKey.key.id));
 
 export function createApiKeyLimits(config: ServerConfig, storeFor: LimiterStoreFactory): Hook {
-  const settings = config.rateLimit;
+  const policyNamed = serverPolicyFactory(config, storeFor);
   const hooksBySetting = new Map<string, Hook[]>();
 
-  const policyHook = (name: string, limit: LimitSpec): Hook => {
-    const store = storeFor(name);
-    const policy = createRateLimitPolicy({
-      name,
-      limit,
-      failMode: settings.failMode,
-      storeTimeoutMs: settings.storeTimeoutMs,
-      maxKeys: settings.maxKeys,
-      ...(store === undefined ? {} : { store }),
-    });
-    return createRateLimitHook({ policy, key: keyOf }, { appendPolicy: true });
-  };
+  const policyHook = (name: string, limit: LimitSpec): Hook => createRateLimitHook({ policy: policyNamed(name, limit), key: keyOf }, { appendPolicy: true });
 
   const hooksFor = (key: StoredApiKey): Hook[] => {
     const setting = `${key.rateLimit?.limit}/${key.rateLimit?.windowSeconds}/${key.quota?.daily}/${key.quota?.monthly}`;
