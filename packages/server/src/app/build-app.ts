@@ -10,6 +10,7 @@ import { registerIdentity } from './auth/identity-module.js';
 import { registerApiKeys } from './api-keys/api-key-module.js';
 import { registerUsersRoutes } from '../routes/users-routes.js';
 import { registerAdminRoutes } from '../routes/admin-routes.js';
+import { registerPostsRoutes } from '../routes/posts-routes.js';
 import { RBAC } from './permissions.js';
 import type { Mailer } from './mailer.js';
 import { buildServerRateLimits, type ServerRateLimits } from './rate-limits.js';
@@ -85,6 +86,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
       registerV1Index(v1);
       registerAdminRoutes(v1, { db: parts.database.db, kind: parts.database.kind, identity: identity.identity, authenticate: identity.authenticate });
       registerUsersRoutes(v1, { db: parts.database.db, canRead: apiKeys.byKeyOr(['profile:read']), canWrite: apiKeys.byKeyOr(['profile:write']), signed: apiKeys.signed });
+      registerPostsRoutes(v1, { db: parts.database.db, byKeyOr: (scopes) => apiKeys.byKeyOr(scopes) });
       parts.extraV1Routes?.(v1, { rateLimits });
     },
     { prefix: '/v1' },

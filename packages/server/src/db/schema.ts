@@ -124,6 +124,49 @@ export interface ApiKeyUsageTable {
   count: number;
 }
 
+export const orgRoles = ['member', 'moderator', 'owner'] as const;
+export type OrgRole = (typeof orgRoles)[number];
+
+export const postStatuses = ['draft', 'published'] as const;
+export type PostStatus = (typeof postStatuses)[number];
+
+export const postVisibilities = ['private', 'org', 'public'] as const;
+export type PostVisibility = (typeof postVisibilities)[number];
+
+export interface OrganisationsTable {
+  id: string;
+  name: string;
+  /** The user this organisation was made for at registration; null for shared ones. Unique. */
+  personal_user_id: string | null;
+  created_at: string;
+}
+
+export interface MembershipsTable {
+  org_id: string;
+  user_id: string;
+  org_role: OrgRole;
+}
+
+export interface PostsTable {
+  id: string;
+  org_id: string;
+  owner_id: string;
+  title: string;
+  body: string;
+  status: PostStatus;
+  visibility: PostVisibility;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CommentsTable {
+  id: string;
+  post_id: string;
+  author_id: string;
+  body: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -135,4 +178,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   api_key_secrets: ApiKeySecretsTable;
   api_key_usage: ApiKeyUsageTable;
+  organisations: OrganisationsTable;
+  memberships: MembershipsTable;
+  posts: PostsTable;
+  comments: CommentsTable;
 }

@@ -4,6 +4,7 @@ import { PortcullisError } from 'portcullis/errors';
 import type { AuthConfig } from '../../config/server-config.js';
 import { spendBackupCode, unusedBackupCodes } from '../../db/backup-codes-repository.js';
 import { clearLockout, loadLockout, recordLoginFailure } from '../../db/lockouts-repository.js';
+import { createPersonalOrganisation } from '../../db/organisations-repository.js';
 import type { Database } from '../../db/schema.js';
 import { addRefreshToken, createSession, listLiveSessions, revokeSessions, spendRefreshToken, type SessionRow } from '../../db/sessions-repository.js';
 import { acceptTotpStep, createUser, findUserByEmail, findUserById, normaliseEmail, updateUser, type User } from '../../db/users-repository.js';
@@ -67,7 +68,12 @@ export class IdentityService {
   async register(input: { readonly email: string; readonly password: string; readonly name: string }, context: RequestContext): Promise<User> {
     await this.assertAcceptablePassword(input.password, { email: input.email, name: input.name });
     const passwordHash = await this.#kit.hashPassword(input.password);
-    const id = await createUser(this.#db, { email: input.email, passwordHash, role: 'user', name: input.name });
+    // The account and its personal organisation exist together or not at all.
+    const id = await this.#db.transaction().execute(async (trx) => {
+      const userId = await createUser(trx, { email: input.email, passwordHash, role: 'user', name: input.name });
+      await createPersonalOrganisation(trx, userId, input.name);
+      return userId;
+    });
     this.#events('auth.registered', context, { userId: id });
     return (await findUserById(this.#db, id)) as User;
   }

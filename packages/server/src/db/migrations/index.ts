@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import { createUsers } from './0001-create-users.js';
 import { createIdentity } from './0002-identity.js';
 import { createApiKeys } from './0003-api-keys.js';
+import { createOrganisationsPosts } from './0004-organisations-posts.js';
 
 /**
  * Every migration, in order, listed in code rather than discovered by scanning a folder: a scan
@@ -12,4 +13,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_create_users': createUsers,
   '0002_identity': createIdentity,
   '0003_api_keys': createApiKeys,
+  '0004_organisations_posts': createOrganisationsPosts,
 });
