@@ -88,11 +88,15 @@ describeEachDatabase('posts and comments (/v1/posts)', (target) => {
       { role: 'admin' },
     ];
     const before = await postCount();
-    for (const extra of protectedOnCreate) {
-      const res = await sendAs(client, world.owner, 'POST', '/v1/posts', { ...valid, ...extra });
-      const problem = assertProblem(res, 400, 'request.validation_failed');
-      // The refusal never echoes the client's key back; it says a field is not allowed.
-      assert.deepEqual((problem['errors'] as { code: string }[]).map((error) => error.code), ['unrecognized_keys'], res.text);
+    // Every role that can write: the schema is the same for all, so none may set these.
+    const writers = [world.owner, world.orgModerator, world.globalModeratorMember, world.admin];
+    for (const writer of writers) {
+      for (const extra of protectedOnCreate) {
+        const res = await sendAs(client, writer, 'POST', '/v1/posts', { ...valid, ...extra });
+        const problem = assertProblem(res, 400, 'request.validation_failed');
+        // The refusal never echoes the client's key back; it says a field is not allowed.
+        assert.deepEqual((problem['errors'] as { code: string }[]).map((error) => error.code), ['unrecognized_keys'], `${writer.label}: ${res.text}`);
+      }
     }
     assertProblem(await sendAs(client, world.owner, 'POST', '/v1/posts', { ...valid, visibility: 'everyone' }), 400, 'request.validation_failed');
     assert.equal(await postCount(), before);
@@ -107,8 +111,10 @@ describeEachDatabase('posts and comments (/v1/posts)', (target) => {
       { createdAt: '2020-01-01T00:00:00.000Z' },
       { updatedAt: '2020-01-01T00:00:00.000Z' },
     ];
-    for (const extra of protectedOnUpdate) {
-      assertProblem(await sendAs(client, world.owner, 'PATCH', `/v1/posts/${id}`, { title: 'changed', ...extra }), 400, 'request.validation_failed');
+    for (const writer of writers) {
+      for (const extra of protectedOnUpdate) {
+        assertProblem(await sendAs(client, writer, 'PATCH', `/v1/posts/${id}`, { title: 'changed', ...extra }), 400, 'request.validation_failed');
+      }
     }
     assertProblem(await sendAs(client, world.owner, 'PATCH', `/v1/posts/${id}`, {}), 400, 'request.validation_failed');
     assertProblem(await sendAs(client, world.owner, 'POST', `/v1/posts/${id}/publish`, { status: 'published' }), 400, 'request.validation_failed');
