@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SCENARIO_IDS, WARM_CACHE_TTL_MS, type ScenarioId } from './scenarios.ts';
+import { list, positiveNumber } from '../lib/option-values.ts';
 
 export interface ApiKeyBenchOptions {
   rounds: number;
@@ -46,19 +47,6 @@ Flags (env):
   --quick            (BENCH_QUICK=1)      smoke run: ${QUICK.rounds} round of ${QUICK.durationSeconds} s, ${QUICK.warmupSeconds} s warm-up
   --cpu-prof DIR     (BENCH_CPU_PROF)     write a V8 CPU profile of every measuring process into DIR
 `;
-
-function positiveNumber(raw: string | undefined, name: string, integer: boolean): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new RangeError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
-  }
-  return value;
-}
-
-function list(raw: string | undefined): string[] {
-  return (raw ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
-}
 
 export function readOptions(argv: string[], env: NodeJS.ProcessEnv): ApiKeyBenchOptions | 'help' {
   const { values } = parseArgs({

@@ -92,9 +92,10 @@ describe('route policies in Fastify (Z1)', () => {
     const badBody = await app.inject({ method: 'POST', url: '/v1/things/t_1', payload: { name: 'x', role: 'admin' } });
     assert.equal(badBody.statusCode, 400);
     assert.equal(badBody.json()['code'], 'request.validation_failed');
-    const badParams = await app.inject({ method: 'POST', url: '/v1/things/../etc', payload: { name: 'x' } });
-    assert.equal(badParams.statusCode === 400 || badParams.statusCode === 404, true);
-    assert.equal((await app.inject({ method: 'POST', url: '/v1/things/x1', payload: { name: 'x' } })).statusCode, 400);
+    const badParams = await app.inject({ method: 'POST', url: '/v1/things/x1', payload: { name: 'x' } });
+    assert.equal(badParams.statusCode, 400);
+    assert.equal(badParams.json()['code'], 'request.validation_failed');
+    assert.deepEqual((badParams.json()['errors'] as { field: string }[]).map((error) => error.field), ['id']);
     await app.close();
   });
 

@@ -10,6 +10,7 @@ import type { Database } from '../db/schema.js';
 import { userRoles } from '../db/schema.js';
 import { findUserById, normaliseEmail } from '../db/users-repository.js';
 import { requestContext } from './auth-routes.js';
+import { noBody } from './common-schemas.js';
 
 /**
  * Administration (Z1, L3, issue 6's admin functions), for admins only: `GET /v1/admin/routes`
@@ -34,7 +35,6 @@ const listQuery = z.strictObject({ after: z.uuid().optional(), limit: z.coerce.n
 const changeBody = z
   .strictObject({ role: z.enum(userRoles).optional(), status: z.enum(['active', 'disabled']).optional() })
   .refine((body) => body.role !== undefined || body.status !== undefined, 'give role, status or both');
-const noBody = z.strictObject({}).optional();
 
 const READ = policy.permission('admin:read');
 const WRITE = policy.permission('admin:write');

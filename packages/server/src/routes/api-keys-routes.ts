@@ -60,9 +60,9 @@ export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps)
     return reply.code(204).send();
   });
 
-  v1.post('/api-keys/:id/rotate', { onRequest: authenticate, config: ownKey({ params: apiKeyParams, body: rotateApiKeyBody.optional() }) }, async (request, reply) => {
+  v1.post('/api-keys/:id/rotate', { onRequest: authenticate, config: ownKey({ params: apiKeyParams, body: rotateApiKeyBody }) }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof apiKeyParams>;
-    const { graceSeconds } = rotateApiKeyBody.parse(request.body ?? {});
+    const { graceSeconds } = request.body as z.infer<typeof rotateApiKeyBody>;
     const issued = await keys.rotate(userIdOf(request), id, graceSeconds);
     await invalidation.announce(id);
     request.log.info({ event: 'api_key.rotated', keyId: id, userId: userIdOf(request), graceSeconds }, 'API key rotated');

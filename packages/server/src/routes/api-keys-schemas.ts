@@ -15,6 +15,7 @@ export const createApiKeyBody = z.strictObject({
     .optional(),
 });
 
-export const rotateApiKeyBody = z.strictObject({ graceSeconds: z.int().min(0).max(30 * 86_400).default(86_400) });
+/** No body, or `{}`, means the default grace of one day. */
+export const rotateApiKeyBody = z.strictObject({ graceSeconds: z.int().min(0).max(30 * 86_400).default(86_400) }).default({ graceSeconds: 86_400 });
 
 export const apiKeyParams = z.strictObject({ id: z.string().regex(/^key_[A-Za-z0-9_-]{16}$/) });

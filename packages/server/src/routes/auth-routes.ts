@@ -14,12 +14,12 @@ import {
   loginBody,
   mfaCodeBody,
   mfaDisableBody,
-  noBody,
   refreshBody,
   registerBody,
   resetPasswordBody,
   sessionParams,
 } from './auth-schemas.js';
+import { noBody } from './common-schemas.js';
 
 /**
  * The identity routes under /v1/auth (A1-A7): registration, login, refresh, logout, sessions,

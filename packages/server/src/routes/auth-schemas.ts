@@ -33,6 +33,3 @@ export const mfaDisableBody = z.strictObject({ password, code });
 export const sessionParams = z.strictObject({ id: z.uuid() });
 
 export const updateMeBody = z.strictObject({ name });
-
-/** For routes that take no body: none, or an empty object. */
-export const noBody = z.strictObject({}).optional();

@@ -22,7 +22,8 @@ import {
 } from '../db/posts-repository.js';
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
-import { commentParams, createCommentBody, createPostBody, listCommentsQuery, listPostsQuery, noBody, postParams, updatePostBody } from './posts-schemas.js';
+import { commentParams, createCommentBody, createPostBody, listCommentsQuery, listPostsQuery, postParams, updatePostBody } from './posts-schemas.js';
+import { noBody } from './common-schemas.js';
 
 /**
  * /v1/posts and their comments (issue 6: Z3-Z6, V6). The route policy checks the permission (an

@@ -26,5 +26,3 @@ export const updatePostBody = z
 
 export const createCommentBody = z.strictObject({ body: z.string().trim().min(1).max(5_000) });
 
-/** Publish and unpublish take no body; an empty object is accepted, anything in it is refused. */
-export const noBody = z.strictObject({}).optional();
