@@ -21,10 +21,11 @@ import { join } from 'node:path';
 import { newApiKey } from 'portcullis/auth';
 import { ALLOWED_ORIGIN, API_KEY_ENV, ORDER_BODY_JSON, ORDER_ROUTE, READY_MARKER, SECRET_ENV, mintToken } from './lib/fixture.ts';
 
-const ALL = ['bare-fastify', 'fastify-same-headers', 'portcullis', 'portcullis-apikey', 'fastify-plugins', 'express-stack'];
+const ALL = ['bare-fastify', 'fastify-same-headers', 'portcullis', 'portcullis-apikey', 'portcullis-audit', 'fastify-plugins', 'express-stack'];
 const requested = (process.env['BENCH_VARIANTS'] ?? '').split(',').filter((name) => name !== '');
 const variants = requested.length === 0 ? ALL : requested;
-const serverScript = (variant: string): string => join(import.meta.dirname, 'dist', 'servers', `${variant}.js`);
+const serverScript = (variant: string): string =>
+  variant === 'portcullis-audit' ? join(import.meta.dirname, 'dist-audit', 'bench', 'servers', `${variant}.js`) : join(import.meta.dirname, 'dist', 'servers', `${variant}.js`);
 const unknown = variants.filter((name) => !existsSync(serverScript(name)));
 if (unknown.length > 0) {
   process.stderr.write(`no compiled server for: ${unknown.join(', ')} (run npm run build; variants: ${ALL.join(', ')})\n`);

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 
 export const BASELINE = 'bare-fastify';
-export const VARIANT_NAMES = [BASELINE, 'fastify-same-headers', 'express-stack', 'fastify-plugins', 'portcullis', 'portcullis-apikey'] as const;
+export const VARIANT_NAMES = [BASELINE, 'fastify-same-headers', 'express-stack', 'fastify-plugins', 'portcullis', 'portcullis-apikey', 'portcullis-audit'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
 export interface Variant {
@@ -22,8 +22,11 @@ export interface Variant {
   sendsSecurityHeaders: boolean;
 }
 
-// Servers run from the build (`npm run bench` compiles them first into bench/dist).
-const script = (name: VariantName): string => fileURLToPath(new URL(`../dist/servers/${name}.js`, import.meta.url));
+// Servers run from the build (`npm run bench` compiles them first into bench/dist). The audit
+// variant uses the reference server's SQL store, so it compiles with the server's sources into
+// bench/dist-audit (tsconfig.audit-build.json).
+const script = (name: VariantName): string =>
+  fileURLToPath(new URL(name === 'portcullis-audit' ? `../dist-audit/bench/servers/${name}.js` : `../dist/servers/${name}.js`, import.meta.url));
 
 export const VARIANTS: readonly Variant[] = [
   {
@@ -82,6 +85,16 @@ export const VARIANTS: readonly Variant[] = [
     description: 'as portcullis, but authenticated by an API key (Authorization: Bearer pk_live_...) with a scope check, through the cached key verifier',
     verifiesJwt: true,
     credential: 'api-key',
+    validatesBody: true,
+    sendsCors: true,
+    sendsSecurityHeaders: true,
+  },
+  {
+    name: 'portcullis-audit',
+    script: script('portcullis-audit'),
+    description: 'as portcullis, plus one security event per request written to the hash-chained audit trail (SQLite, batched off the request path)',
+    verifiesJwt: true,
+    credential: 'jwt',
     validatesBody: true,
     sendsCors: true,
     sendsSecurityHeaders: true,

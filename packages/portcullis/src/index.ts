@@ -9,3 +9,5 @@ export * from './config/index.js';
 export * from './auth/index.js';
 export * from './ratelimit/index.js';
 export * from './authz/index.js';
+export * from './outbound/index.js';
+export * from './openapi/index.js';

@@ -3,6 +3,7 @@ import { looksLikeApiKey } from '../auth/api-keys/api-key-format.js';
 import { requireScopes } from '../auth/api-keys/api-key-scopes.js';
 import type { ApiKeyVerifier, VerifiedApiKey } from '../auth/api-keys/api-key-verifier.js';
 import { PortcullisError, isPortcullisError } from '../errors/index.js';
+import { credentialKindsOfHook, markCredentialHook } from './openapi-credentials.js';
 
 /**
  * A8 in Fastify: authenticates an API key from `X-API-Key` or `Authorization: Bearer pk_...`,
@@ -77,7 +78,7 @@ export function createApiKeyAuthenticateHook(options: ApiKeyAuthenticateOptions)
     else done(new PortcullisError('storage.unavailable', { cause: error }));
   };
 
-  return (request, reply, done) => {
+  const hook: Hook = (request, reply, done) => {
     const key = presentedKey(request);
     if (key === undefined) {
       if (otherwise !== undefined) otherwise(request, reply, done);
@@ -104,4 +105,6 @@ export function createApiKeyAuthenticateHook(options: ApiKeyAuthenticateOptions)
       (error: unknown) => refuse(error, done),
     );
   };
+  // L1: the OpenAPI document lists an API key, and whatever `otherwise` takes, for routes using it.
+  return markCredentialHook(hook, ['apiKey', ...credentialKindsOfHook(otherwise)]);
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { PortcullisError, isPortcullisError } from '../errors/index.js';
+import { markCredentialHook } from './openapi-credentials.js';
 
 /**
  * Bearer authentication for Fastify routes (A3, A5): reads `Authorization: Bearer <token>` only
@@ -70,7 +71,7 @@ export function createAuthenticateHook(options: AuthenticateOptions): Hook {
   const refuse = (code: 'auth.unauthenticated' | 'auth.token_invalid' | 'auth.token_expired' | 'auth.token_revoked', header: string, cause?: unknown) =>
     new PortcullisError(code, { headers: { 'www-authenticate': header }, ...(cause === undefined ? {} : { cause }) });
 
-  return (request, _reply, done) => {
+  return markCredentialHook<Hook>((request, _reply, done) => {
     const header = request.headers.authorization;
     if (header === undefined || header === '') {
       done(refuse('auth.unauthenticated', challenge));
@@ -95,5 +96,5 @@ export function createAuthenticateHook(options: AuthenticateOptions): Hook {
     }
     request.principal = principal;
     done();
-  };
+  }, ['bearer']);
 }

@@ -8,3 +8,9 @@ export { createApiKeyAuthenticateHook, type ApiKeyAuthenticateOptions } from './
 export { createSignedRequestHook, type SignedRequestHookOptions } from './signed-request.js';
 export { createAuthenticateHook, type AccessPrincipal, type AuthenticateOptions } from './authenticate.js';
 export { defaultCaller, type AuthorizationOptions, type RouteInput, type RouteInventoryEntry } from './route-authorization.js';
+export { principalOfRequest, requestEventContext, type RequestEventOptions, type SecurityEventOptions } from './security-events.js';
+export { wireMetrics } from './metrics-hooks.js';
+export { rateLimitRefusalOf } from './rate-limit-hooks.js';
+export { applyApiVersion, apiVersionHook } from './api-versions.js';
+export { cacheOpenApiDocument, collectRouteDescriptions, openApiDocumentOf, type CachedOpenApiDocument, type OpenApiForAppOptions } from './openapi.js';
+export { credentialKindsOf, markCredentialHook, type CredentialKind } from './openapi-credentials.js';

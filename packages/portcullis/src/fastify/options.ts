@@ -5,6 +5,9 @@ import type { LoadSheddingOptions } from '../ratelimit/index.js';
 import type { RouteRateLimit } from './rate-limit-hooks.js';
 import type { RoutePolicy } from '../authz/index.js';
 import type { AuthorizationOptions, RouteInput } from './route-authorization.js';
+import type { MultipartOptIn } from './multipart-opt-in.js';
+import type { SecurityEventOptions } from './security-events.js';
+import type { PortcullisMetrics } from '../audit/metrics.js';
 
 /** Everything the Fastify adapter wires, one section per checkpoint. All sections are optional. */
 export interface PortcullisFastifyOptions {
@@ -64,6 +67,17 @@ export interface PortcullisFastifyOptions {
    * authentication hooks.
    */
   readonly authorization?: AuthorizationOptions;
+  /**
+   * Security events (E3, E4): always logged; with `trail`, persisted in batches to an audit
+   * trail; alert rules (defaults on) and the validation-burst detector. See security-events.ts.
+   */
+  readonly securityEvents?: SecurityEventOptions;
+  /**
+   * Prometheus metrics (E5): requests by route pattern, latency, 429s by policy, auth failures by
+   * code, limiter store health. Absent: no metrics hook is added at all. Serve `metrics.scrape()`
+   * on a separate, protected listener.
+   */
+  readonly metrics?: PortcullisMetrics;
 }
 
 /** Per-route settings, under a route's `config.portcullis`. */
@@ -83,9 +97,18 @@ export interface PortcullisRouteConfig {
   readonly policy?: RoutePolicy;
   /**
    * Schemas checked before the handler (400 `request.validation_failed` field by field); the
-   * parsed values replace `request.body`, `request.query` and `request.params`.
+   * parsed values replace `request.body`, `request.query` and `request.params`, and declared
+   * headers are merged into `request.headers`. A repeated query parameter is refused unless the
+   * query schema declares it as an array (see RouteInput).
    */
   readonly input?: RouteInput;
+  /**
+   * Take a multipart/form-data body on this route, and only that (V5); every other route keeps
+   * refusing multipart with 415. The route registers the multipart parser in its own scope (e.g.
+   * @fastify/multipart with strict limits) and checks the parts itself; `description` says what
+   * the body holds, for the route inventory. See multipart-opt-in.ts.
+   */
+  readonly multipart?: MultipartOptIn;
 }
 
 export const DEFAULT_LIMITS = {

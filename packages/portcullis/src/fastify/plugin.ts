@@ -3,7 +3,12 @@ import fastifyPlugin from 'fastify-plugin';
 import { createCorsPolicy } from '../cors/index.js';
 import { PortcullisError, PROBLEM_CONTENT_TYPE, newErrorId, toProblem } from '../errors/index.js';
 import { buildSecurityHeaders, PRESET_HEADERS_SUPPORTED, PresetHeaderResponse, presetHeaderBlock } from '../headers/index.js';
-import { assertSafeQueryKeys, isForbiddenQueryKey, parseJsonBody, validateInput } from '../input/index.js';
+// Per-module imports: the input index also exports the HTML sanitiser and upload helpers, which
+// every app using the plugin would otherwise load at start.
+import { assertSafeQueryKeys, parseJsonBody } from '../input/json-body.js';
+import { isForbiddenQueryKey } from '../input/forbidden-keys.js';
+import { assertSafeUrlText } from '../input/text-safety.js';
+import { assertSingleValuedQuery, hasRepeatedParameter, NO_QUERY_LISTS, type QueryListRules } from '../input/query-repeats.js';
 import { LoadShedder, type RateLimitPolicy } from '../ratelimit/index.js';
 import { assertHttps, createHttpsPolicy, createProxyTrust } from '../transport/index.js';
 import { fromFrameworkError } from './framework-errors.js';
@@ -14,6 +19,11 @@ import { resolveRequestTransport } from './request-transport.js';
 import { createResponseHeaderSets } from './response-headers.js';
 import { createRateLimitHook, refundSuccessful, type RouteRateLimit } from './rate-limit-hooks.js';
 import { describePolicy, policyGaps, policyHook, routePolicyOf, type RouteInventoryEntry } from './route-authorization.js';
+import { compileRouteInput } from './route-input.js';
+import { MULTIPART_MEDIA_TYPE, multipartGuard } from './multipart-opt-in.js';
+import { wireMetrics } from './metrics-hooks.js';
+import { collectRouteDescriptions } from './openapi.js';
+import { wireSecurityEvents } from './security-events.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -57,21 +67,6 @@ function appendRouteHook(route: Partial<Record<HookPhase, unknown>>, hook: Hook,
   route[phase] = [...own, hook];
 }
 
-/** V1: the route's schemas, checked once the body is parsed; parsed values replace the raw ones. */
-function validateRouteInput(input: NonNullable<PortcullisRouteConfig['input']>): Hook {
-  return (request, _reply, next) => {
-    try {
-      if (input.params !== undefined) request.params = validateInput(input.params, request.params, 'params');
-      if (input.query !== undefined) request.query = validateInput(input.query, request.query, 'query');
-      if (input.body !== undefined) request.body = validateInput(input.body, request.body, 'body');
-    } catch (error) {
-      next(error as Error);
-      return;
-    }
-    next();
-  };
-}
-
 function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions): void {
   // Everything is computed here, once; the hooks only read it. Bad configuration throws here.
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -85,11 +80,12 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
   const deadlines = new HandlerDeadlines(Math.max(10, Math.min(250, Math.floor(limits.handlerTimeoutMs / 4))));
   const routeMethods = new Set<string>();
   let closing = false;
+  const securityEvents = wireSecurityEvents(app, options.securityEvents);
   const shedding = options.loadShedding === false ? undefined : options.loadShedding ?? {};
   const shedder = shedding === undefined ? undefined : new LoadShedder({
     ...shedding,
     onChange: (event) => {
-      app.log.warn(event, event.event === 'load.shedding_started' ? 'event loop lagging: shedding new requests' : 'event loop recovered');
+      void app.securityEvent(event.event, { delayMs: event.delayMs });
       shedding.onChange?.(event);
     },
   });
@@ -99,7 +95,8 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
   const logPolicyEvents = (policy: RateLimitPolicy): void => {
     if (loggedPolicies.has(policy)) return;
     loggedPolicies.add(policy);
-    policy.addListener((event) => app.log.warn(event, 'rate limit store state changed'));
+    options.metrics?.watchStore(policy);
+    policy.addListener(({ event, ...fields }) => void app.securityEvent(event, fields));
   };
   const rateLimitHooks = (limits: readonly RouteRateLimit[]): Hook[] => {
     const policyField = limits.map((limit) => limit.policy.policyItem).join(', ');
@@ -118,8 +115,13 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
   // Per-route settings become route-level hooks, so routes without them pay nothing.
   const inventory: RouteInventoryEntry[] = [];
   app.decorate('portcullisRoutes', () => [...inventory]);
+  collectRouteDescriptions(app, general);
+  if (options.metrics !== undefined) wireMetrics(app, options.metrics);
+  // V2: the query parameters each route takes as lists, by its `config.portcullis` (shared by HEAD).
+  const queryListsByRoute = new WeakMap<object, QueryListRules>();
 
-  app.addHook('onRoute', (route) => {
+  // A function, not an arrow: `this` is the scope registering the route (its content-type parsers).
+  app.addHook('onRoute', function describeRoute(route) {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) routeMethods.add(method);
     const config = route.config?.portcullis;
@@ -131,7 +133,12 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
       if (enforce !== undefined) appendRouteHook(route, enforce, 'onRequest');
     }
     const input = config?.input;
-    if (input !== undefined) appendRouteHook(route, validateRouteInput(input), 'preValidation');
+    const compiled = compileRouteInput(input, `${methods.join(',')} ${route.url}`, route.handler);
+    if (compiled.hook !== undefined) appendRouteHook(route, compiled.hook, 'preValidation');
+    const multipart = config?.multipart;
+    const mediaGuard = multipartGuard(this.hasContentTypeParser(MULTIPART_MEDIA_TYPE), multipart, `${methods.join(',')} ${route.url}`);
+    if (mediaGuard !== undefined) appendRouteHook(route, mediaGuard, 'onRequest');
+    if (config !== undefined && compiled.queryLists !== NO_QUERY_LISTS) queryListsByRoute.set(config, compiled.queryLists);
     const routeLimitNames = route.config?.portcullis?.rateLimit;
     const limitNames = routeLimitNames === false ? [] : [...(general !== undefined && routeLimitNames?.general !== false ? [general.policy.name] : []), ...(routeLimitNames?.limits ?? []).map((limit) => limit.policy.name)];
     for (const method of methods) {
@@ -140,8 +147,11 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
         path: route.url,
         policy: routePolicy === undefined ? 'none' : describePolicy(routePolicy),
         rateLimits: limitNames,
-        validates: { body: input?.body !== undefined, query: input?.query !== undefined, params: input?.params !== undefined },
-        gaps: method === 'HEAD' ? [] : policyGaps(method, route.url, routePolicy, input),
+        validates: compiled.validates,
+        unknownFields: compiled.unknownFields,
+        fields: compiled.fields,
+        ...(multipart === undefined ? {} : { multipart: multipart.description }),
+        gaps: method === 'HEAD' ? [] : [...policyGaps(method, route.url, routePolicy, input, multipart !== undefined), ...compiled.gaps],
       });
     }
     if (typeof route.handlerTimeout === 'number' && route.handlerTimeout > 0) {
@@ -204,7 +214,13 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
     }
     try {
       if (https.required && !request.secureTransport) assertHttps(https, false, queryAt === -1 ? url : url.slice(0, queryAt));
-      if (queryAt !== -1) assertSafeQueryKeys(request.query as Record<string, unknown>, isForbiddenQuery);
+      assertSafeUrlText(url);
+      if (queryAt !== -1) {
+        const query = request.query as Record<string, unknown>;
+        assertSafeQueryKeys(query, isForbiddenQuery);
+        // V2: a repeated parameter is refused unless the route's query schema takes it as a list.
+        if (hasRepeatedParameter(query)) assertSingleValuedQuery(query, queryListsByRoute.get(request.routeOptions.config?.portcullis ?? NO_QUERY_LISTS) ?? NO_QUERY_LISTS);
+      }
     } catch (error) {
       next(error as Error);
       return;
@@ -217,7 +233,8 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
     next();
   });
 
-  // V3: JSON is the only request body we accept; every other media type is 415.
+  // V3: JSON is the only request body we accept; every other media type is 415. The one exception
+  // is per route: `config.portcullis.multipart` with a parser in the route's scope (multipart-opt-in.ts).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, function parseJson(request, body, parsed) {
     const contentType = request.raw.headers['content-type'] ?? '';
@@ -240,6 +257,7 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
       request.log.error({ err: error, errorId }, 'unexpected error');
     } else {
       request.log.info({ code: problem.body.code, status: problem.status, errorId }, 'request refused');
+      securityEvents.refused(request, problem.body.code);
     }
     reply.code(problem.status).headers(problem.headers).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem.body));
   });
@@ -286,7 +304,7 @@ function portcullis(app: FastifyInstance, options: PortcullisFastifyOptions, don
 /**
  * The Fastify 5 adapter: wires each checkpoint to its hook phase. `onRequest` decides transport
  * (client address, HTTPS), sets the precomputed security, CORS and request-id headers, and refuses
- * forbidden query keys; the JSON parser enforces media type, depth and forbidden keys; one error
+ * forbidden query keys, repeated query parameters and a `%00` in the URL; the JSON parser enforces media type, depth and forbidden keys; one error
  * handler and one not-found handler answer every refusal as problem+json.
  */
 export const portcullisPlugin = fastifyPlugin(portcullis, { fastify: '5.x', name: 'portcullis' });

@@ -6,8 +6,10 @@
  * Limits are attached per route at registration, so a route without them pays nothing.
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { RepeatGate } from '../audit/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { addressKey, compoundKey, formatLimitItem, retryAfterSeconds, type PolicyDecision, type RateLimitPolicy } from '../ratelimit/index.js';
+import { afterEvent, emitRequestEvent } from './security-events.js';
 
 /** What a request is counted under. */
 export type RateLimitKey =
@@ -42,6 +44,13 @@ interface PendingRefund {
 }
 
 const refunds = new WeakMap<FastifyRequest, PendingRefund[]>();
+// Written only on a refusal, so admitted requests pay nothing for it.
+const refusingPolicies = new WeakMap<FastifyRequest, string>();
+
+/** The name of the policy that refused the request with 429, if one did (for metrics). */
+export function rateLimitRefusalOf(request: FastifyRequest): string | undefined {
+  return refusingPolicies.get(request);
+}
 
 function appendField(reply: FastifyReply, name: string, item: string): void {
   const current = reply.getHeader(name);
@@ -88,6 +97,7 @@ export function createRateLimitHook(limit: RouteRateLimit, placement: RateLimitH
   const skipSuccessful = limit.skipSuccessful === true;
   const policyField = placement.policyField;
   const appendPolicy = placement.appendPolicy === true;
+  const trailedRefusals = new RepeatGate();
 
   function conclude(request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction, decision: PolicyDecision, key: string, cost: number): void {
     if (policyField !== undefined) {
@@ -106,11 +116,15 @@ export function createRateLimitHook(limit: RouteRateLimit, placement: RateLimitH
       next();
       return;
     }
-    request.log.warn(
-      { event: 'ratelimit.exceeded', policy: policy.name, blocked: decision.blocked, retryAfterMs: decision.retryAfterMs, clientAddress: request.clientAddress },
-      'rate limit exceeded',
+    // E3: every refusal is logged and counted; the trail keeps the first per address and minute.
+    const pending = emitRequestEvent(
+      request,
+      'ratelimit.exceeded',
+      { policy: policy.name, blocked: decision.blocked, retryAfterMs: decision.retryAfterMs },
+      { trail: trailedRefusals.admits(`${policy.name}|${request.clientAddress}`) },
     );
-    next(new PortcullisError('ratelimit.exceeded', { headers: { 'retry-after': retryAfterSeconds(decision.retryAfterMs) } }));
+    refusingPolicies.set(request, policy.name);
+    afterEvent(pending, () => next(new PortcullisError('ratelimit.exceeded', { headers: { 'retry-after': retryAfterSeconds(decision.retryAfterMs) } })));
   }
 
   return function enforceRateLimit(request, reply, next) {

@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { decideAccess, describePolicy, isRoutePolicy, type Caller, type PermissionTable, type RoutePolicy } from '../authz/index.js';
 import { PortcullisError } from '../errors/index.js';
-import type { ParseSchema } from '../input/index.js';
+import type { ParseSchema } from '../input/validate-schema.js';
+import { RepeatGate } from '../audit/index.js';
+import { afterEvent, emitRequestEvent } from './security-events.js';
 
 /**
  * Z1 and L3 in Fastify: each route's declared policy (`config.portcullis.policy`) is checked when
@@ -24,8 +26,21 @@ export interface AuthorizationOptions {
 /** Schemas the plugin checks before the handler runs (V1); the inventory reports them. */
 export interface RouteInput {
   readonly body?: ParseSchema<unknown>;
+  /** A query parameter declared as an array may repeat (all values passed); any other repeat is 400. */
   readonly query?: ParseSchema<unknown>;
   readonly params?: ParseSchema<unknown>;
+  /**
+   * An object schema of the headers the route reads, lower-case names only. Only the headers it
+   * declares are validated (every other header passes untouched); the parsed values are merged
+   * into `request.headers`.
+   */
+  readonly headers?: ParseSchema<unknown>;
+  /**
+   * Unknown body and query fields: `'refuse'` (the default) expects strict object schemas and
+   * lists a route whose schema accepts them as a gap; `'strip'` drops top-level fields the
+   * schema does not declare before it runs.
+   */
+  readonly unknownFields?: 'refuse' | 'strip';
 }
 
 export interface RouteInventoryEntry {
@@ -33,8 +48,17 @@ export interface RouteInventoryEntry {
   readonly path: string;
   readonly policy: string;
   readonly rateLimits: readonly string[];
-  readonly validates: { readonly body: boolean; readonly query: boolean; readonly params: boolean };
-  /** What is missing: no policy, or a method that takes a body without a body schema, or path parameters without a schema. */
+  readonly validates: { readonly body: boolean; readonly query: boolean; readonly params: boolean; readonly headers: boolean };
+  /** What happens to body and query fields the schemas do not declare. */
+  readonly unknownFields: 'refuse' | 'strip';
+  /** Top-level field names each object schema declares (empty when there is none or it cannot be read). */
+  readonly fields: { readonly body: readonly string[]; readonly query: readonly string[]; readonly headers: readonly string[] };
+  /** For a route taking multipart/form-data (`config.portcullis.multipart`): what the body holds. */
+  readonly multipart?: string;
+  /**
+   * What is missing: no policy, a method that takes a body without a body schema, path parameters
+   * or a handler reading the query without a schema, a schema that does not refuse unknown fields.
+   */
   readonly gaps: readonly string[];
 }
 
@@ -46,10 +70,11 @@ export function defaultCaller(request: FastifyRequest): Caller | undefined {
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-export function policyGaps(method: string, path: string, policy: RoutePolicy | undefined, input: RouteInput | undefined): string[] {
+/** `multipartBody`: the route opted in to a multipart body, which its handler checks part by part (no schema). */
+export function policyGaps(method: string, path: string, policy: RoutePolicy | undefined, input: RouteInput | undefined, multipartBody = false): string[] {
   const gaps: string[] = [];
   if (policy === undefined) gaps.push('no authorization policy');
-  if (BODY_METHODS.has(method) && input?.body === undefined) gaps.push('body not validated by a schema');
+  if (BODY_METHODS.has(method) && input?.body === undefined && !multipartBody) gaps.push('body not validated by a schema');
   if (path.includes(':') && input?.params === undefined) gaps.push('path parameters not validated by a schema');
   return gaps;
 }
@@ -58,29 +83,26 @@ export function policyGaps(method: string, path: string, policy: RoutePolicy | u
 export function policyHook(routePolicy: RoutePolicy, options: AuthorizationOptions): Hook | undefined {
   if (routePolicy.access.kind === 'public') return undefined;
   const callerOf = options.callerOf ?? defaultCaller;
+  // Anonymous refusals are what scanners produce by the thousand: all logged, one trail row per address and minute.
+  const anonymousTrail = new RepeatGate();
   return function enforcePolicy(request, _reply, done) {
     const decision = decideAccess(routePolicy, callerOf(request), options.permissions);
     if (decision.allowed) {
       done();
       return;
     }
-    request.log.warn(
-      {
-        event: 'authz.denied',
-        route: request.routeOptions.url,
-        method: request.method,
-        userId: request.principal?.userId ?? request.apiKey?.key.userId,
-        apiKeyId: request.apiKey?.key.id,
-        required: decision.missing,
-        clientAddress: request.clientAddress,
-      },
-      'request refused by route policy',
-    );
-    done(
+    const refusal =
       decision.code === 'auth.unauthenticated'
         ? new PortcullisError('auth.unauthenticated', { headers: { 'www-authenticate': 'Bearer realm="api"' } })
-        : new PortcullisError('auth.forbidden', { detail: `This route requires ${decision.missing ?? 'a permission you do not have'}.` }),
-    );
+        : new PortcullisError('auth.forbidden', { detail: `This route requires ${decision.missing ?? 'a permission you do not have'}.` });
+    // E3: route, method, address and principal come from the request; a full audit queue delays the answer.
+    const pending = emitRequestEvent(request, 'authz.denied', {
+      userId: request.principal?.userId ?? request.apiKey?.key.userId,
+      keyId: request.apiKey?.key.id,
+      required: decision.missing,
+      code: decision.code,
+    }, { trail: decision.code !== 'auth.unauthenticated' || anonymousTrail.admits(request.clientAddress) });
+    afterEvent(pending, () => done(refusal));
   };
 }
 

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { SignedRequestVerifier } from '../auth/signed-requests/verify-signed-request.js';
 import { PortcullisError, isPortcullisError } from '../errors/index.js';
+import { afterEvent, emitRequestEvent } from './security-events.js';
+import { markCredentialHook } from './openapi-credentials.js';
 
 /**
  * A9 in Fastify: a preHandler that requires a valid `Portcullis-Signature` on the request (see
@@ -28,7 +30,7 @@ export interface SignedRequestHookOptions {
  */
 export function createSignedRequestHook(options: SignedRequestHookOptions): Hook {
   const { verifier, credentialOf } = options;
-  return (request, _reply, done) => {
+  return markCredentialHook<Hook>((request, _reply, done) => {
     const credential = credentialOf(request);
     if (credential === undefined) {
       done();
@@ -50,11 +52,14 @@ export function createSignedRequestHook(options: SignedRequestHookOptions): Hook
       .then(
         () => done(),
         (error: unknown) => {
-          if (isPortcullisError(error) && error.code.startsWith('auth.signature_')) {
-            request.log.warn({ event: error.code, clientAddress: request.clientAddress }, 'signed request refused');
+          const refusal = isPortcullisError(error) ? error : new PortcullisError('storage.unavailable', { cause: error });
+          const code = refusal.code;
+          if (code === 'auth.signature_invalid' || code === 'auth.signature_expired' || code === 'auth.signature_replayed') {
+            afterEvent(emitRequestEvent(request, code, { scope: credential.scope }), () => done(refusal));
+            return;
           }
-          done(isPortcullisError(error) ? error : new PortcullisError('storage.unavailable', { cause: error }));
+          done(refusal);
         },
       );
-  };
+  }, ['signature']);
 }

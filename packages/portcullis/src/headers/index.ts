@@ -6,3 +6,12 @@ export {
   type SecurityHeaders,
 } from './security-headers.js';
 export { PresetHeaderResponse, presetHeaderBlock, PRESET_HEADERS_SUPPORTED, type PresetHeaderBlock } from './preset-header-response.js';
+export {
+  versionLifecycle,
+  isVersionGone,
+  formatStructuredDate,
+  formatHttpDate,
+  type ApiVersionSpec,
+  type ApiVersionStatus,
+  type VersionLifecycle,
+} from './deprecation-headers.js';

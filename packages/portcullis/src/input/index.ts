@@ -2,3 +2,10 @@ export { isForbiddenKey, isForbiddenQueryKey, containsForbiddenKey, type KeyRule
 export { exceedsJsonDepth } from './json-depth.js';
 export { parseJsonBody, assertSafeQueryKeys, DEFAULT_JSON_DEPTH, type JsonBodyRules } from './json-body.js';
 export { validateInput, MAX_FIELD_ERRORS, type ParseSchema } from './validate-schema.js';
+export { declaredFields, listFields, refusesUnknownFields } from './schema-shape.js';
+export { assertSingleValuedQuery, hasRepeatedParameter, withListValues, NO_QUERY_LISTS, type QueryListRules } from './query-repeats.js';
+export { sanitizeRichText, RICH_TEXT_TAGS, RICH_TEXT_ATTRIBUTES, RICH_TEXT_SCHEMES, RICH_TEXT_LINK_REL, RICH_TEXT_MAX_NESTING } from './html-sanitiser.js';
+export { carriesMarkup, SNIFFED_BYTES } from './upload-markup.js';
+export { decideUploadType, uploadExtensions, DEFAULT_UPLOAD_KINDS, TYPE_SNIFF_BYTES, type UploadKind, type UploadType } from './upload-type.js';
+export { storeUpload, storedUploadPath, removeStoredUpload, UPLOAD_TEMP_PREFIX, type UploadRules, type StoredUpload } from './upload-store.js';
+export { assertSafeJsonText, assertSafeUrlText, containsUnsafeText, isUnsafeText } from './text-safety.js';

@@ -1,6 +1,7 @@
 import { PortcullisError } from '../errors/index.js';
 import { containsForbiddenKey } from './forbidden-keys.js';
 import { exceedsJsonDepth } from './json-depth.js';
+import { assertSafeJsonText } from './text-safety.js';
 
 export interface JsonBodyRules {
   /** Deepest allowed nesting of objects and arrays. Default 32. */
@@ -23,7 +24,8 @@ const FORBIDDEN_KEY_DETAIL =
 /**
  * Parses a JSON request body under our rules: depth checked before parsing (400
  * `request.json_too_deep`), syntax (400 `request.malformed_json`, without echoing the parser's
- * message, which quotes the input), then forbidden keys at any depth (400 `request.forbidden_key`).
+ * message, which quotes the input), then forbidden keys at any depth (400 `request.forbidden_key`),
+ * then NUL characters and lone surrogates in any key or string (400 `request.invalid_text`).
  *
  * @example
  * const body = parseJsonBody('{"name":"a"}', { maxDepth: 16 });
@@ -42,6 +44,7 @@ export function parseJsonBody(text: string, rules: JsonBodyRules = {}): unknown 
   if (MAY_HOLD_FORBIDDEN_KEY.test(text) && containsForbiddenKey(value, rules.allowDottedKeys ?? false)) {
     throw new PortcullisError('request.forbidden_key', { detail: FORBIDDEN_KEY_DETAIL });
   }
+  assertSafeJsonText(text, value);
   return value;
 }
 

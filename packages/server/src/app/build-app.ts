@@ -11,10 +11,18 @@ import { registerApiKeys } from './api-keys/api-key-module.js';
 import { registerUsersRoutes } from '../routes/users-routes.js';
 import { registerAdminRoutes } from '../routes/admin-routes.js';
 import { registerPostsRoutes } from '../routes/posts-routes.js';
+import { registerWebhooks, type WebhookModule } from './webhooks/webhook-module.js';
+import { registerAttachments } from './attachments/attachments-module.js';
+import { registerAuditRoutes } from '../routes/audit-routes.js';
+import { securityEventOptionsFor } from './audit/security-event-options.js';
 import { RBAC } from './permissions.js';
 import type { Mailer } from './mailer.js';
 import { buildServerRateLimits, type ServerRateLimits } from './rate-limits.js';
 import { redisLimiterStores } from './redis-limiter-stores.js';
+import { attachMetricsListener, createMetricsListener, serverMetricsFor } from './metrics-listener.js';
+import { versionLifecycles } from './api-versions-config.js';
+import { registerOpenApiRoutes } from '../routes/openapi-routes.js';
+import { applyApiVersion } from 'portcullis/fastify';
 
 export interface AppParts {
   readonly config: ServerConfig;
@@ -62,11 +70,24 @@ export function portcullisOptionsFor(
 export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   const storeFor = redisLimiterStores(parts.redis, parts.config.rateLimit.redisPrefix);
   const rateLimits = buildServerRateLimits(parts.config, storeFor);
-  const options = portcullisOptionsFor(parts.config, parts, rateLimits);
+  // E3/E4: security events go to the log, the audit trail in this database, and the alert rules.
+  // E5: metrics exist only when METRICS_PORT is set; otherwise the plugin adds none of their hooks.
+  // The audit queue gauge reads the plugin's queue at scrape time, long after `app` exists.
+  const metrics = serverMetricsFor(parts.config, () => app.auditQueueDepth());
+  const options = {
+    ...portcullisOptionsFor(parts.config, parts, rateLimits),
+    securityEvents: securityEventOptionsFor(parts.config, parts.database),
+    ...(metrics === undefined ? {} : { metrics }),
+  };
   const app = Fastify(portcullisServerOptions(options));
   await app.register(portcullisPlugin, options);
 
   registerHealthRoutes(app, parts.database, parts.redis);
+  if (metrics !== undefined && parts.config.metrics !== undefined) attachMetricsListener(app, createMetricsListener(parts.config.metrics, metrics, app.log));
+  // L2: each version's headers and 410 are computed once; L1: the document is built when ready.
+  const versions = versionLifecycles(parts.config.apiVersions);
+  for (const [name, lifecycle] of Object.entries(versions)) applyApiVersion(app, `/${name}`, lifecycle);
+  registerOpenApiRoutes(app, { versions });
   const identity = await registerIdentity(app, {
     config: parts.config,
     database: parts.database,
@@ -81,23 +102,39 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     authenticate: identity.authenticate,
     ...(parts.redis === undefined ? {} : { redis: parts.redis }),
   });
+  let webhooks: WebhookModule | undefined;
   await app.register(
     async (v1) => {
       registerV1Index(v1);
       registerAdminRoutes(v1, { db: parts.database.db, kind: parts.database.kind, identity: identity.identity, authenticate: identity.authenticate });
       registerUsersRoutes(v1, { db: parts.database.db, canRead: apiKeys.byKeyOr(['profile:read']), canWrite: apiKeys.byKeyOr(['profile:write']), signed: apiKeys.signed });
-      registerPostsRoutes(v1, { db: parts.database.db, byKeyOr: (scopes) => apiKeys.byKeyOr(scopes) });
+      const attachments = await registerAttachments(v1, { db: parts.database.db, config: parts.config, storeFor, byKeyOr: (scopes) => apiKeys.byKeyOr(scopes) });
+      // V7: webhooks follow post events; their deliveries run off the request path.
+      const hooks = registerWebhooks(v1, { db: parts.database.db, settings: parts.config.webhooks, identity: identity.identity.kit, byKeyOr: (scopes) => apiKeys.byKeyOr(scopes), log: app.log });
+      webhooks = hooks;
+      registerPostsRoutes(v1, {
+        db: parts.database.db,
+        byKeyOr: (scopes) => apiKeys.byKeyOr(scopes),
+        detachFiles: (postId) => attachments.detachFiles(postId),
+        onPostEvent: (type, post) => hooks.recordPostEvent(type, post),
+      });
+      registerAuditRoutes(v1, { db: parts.database.db, authenticate: identity.authenticate });
       parts.extraV1Routes?.(v1, { rateLimits });
     },
     { prefix: '/v1' },
   );
 
+  app.addHook('onReady', async () => webhooks?.start());
   app.addHook('onClose', async () => {
+    // Deliveries in flight finish (or time out) and are recorded before the database closes.
+    await webhooks?.close();
     await apiKeys.close();
     await identity.close();
+    // The trail's last events are written before its database closes.
+    await app.closeSecurityEvents();
     await parts.redis?.close();
     await parts.database.close();
   });
-  for (const warning of parts.config.warnings) app.log.warn({ event: 'configuration_warning' }, warning);
+  for (const warning of parts.config.warnings) void app.securityEvent('config.warning', { warning });
   return app;
 }

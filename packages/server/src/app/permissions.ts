@@ -6,7 +6,8 @@ import type { UserRole } from '../db/schema.js';
  * subset of their owner's permissions as scopes (A8): a key can never be given more than its owner
  * has. Routes name these permissions in their policies.
  */
-const USER = ['profile:read', 'profile:write', 'usage:read', 'posts:read', 'posts:write', 'posts:publish', 'comments:read', 'comments:write'] as const;
+// webhooks:manage: everyone manages their own webhooks, which receive only what their owner may see.
+const USER = ['profile:read', 'profile:write', 'usage:read', 'posts:read', 'posts:write', 'posts:publish', 'comments:read', 'comments:write', 'webhooks:manage'] as const;
 const MODERATOR = [...USER, 'moderation:read', 'moderation:write', 'posts:moderate', 'comments:moderate'] as const;
 const ADMIN = [...MODERATOR, 'admin:read', 'admin:write'] as const;
 

@@ -6,6 +6,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { openDatabase } from '../db/open-database.js';
 import { openRedis, type RedisHandle } from '../infra/redis-connection.js';
 import { buildApp, type AppParts } from './build-app.js';
+import { startMetricsListener } from './metrics-listener.js';
 
 const REDIS_START_WAIT_MS = 3_000;
 
@@ -22,7 +23,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   // The app (and its logger) exists only after storage is open; errors before that are thrown.
   let app: FastifyInstance | undefined;
   const database = await openDatabase(config.database, {
-    onBackgroundError: (error) => app?.log.warn({ err: error, event: 'database_error' }, 'database connection failed'),
+    onBackgroundError: (error) => void app?.securityEvent('database_error', {}, {}, { error }),
   });
   let redis: RedisHandle | undefined;
   try {
@@ -31,7 +32,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       config.tls === undefined ? undefined : { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
     let redisReady = true;
     if (config.redisUrl !== undefined) {
-      redis = openRedis(config.redisUrl, (error) => app?.log.warn({ err: error, event: 'redis_error' }, 'redis connection error'));
+      redis = openRedis(config.redisUrl, (error) => void app?.securityEvent('redis_error', {}, {}, { error }));
       // Give Redis a moment before building the app, so the token denylist loads from it at start
       // (else a revoked token passes here until the first sync) and the first requests are not
       // decided by the rate limiters' fail mode only because the connection was still opening.
@@ -48,8 +49,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
       ...(options.extraV1Routes === undefined ? {} : { extraV1Routes: options.extraV1Routes }),
     });
-    if (!redisReady) app.log.warn({ event: 'redis_unavailable_at_start' }, 'Redis not reachable at start: rate limits use their fail mode until it is');
+    if (!redisReady) void app.securityEvent('redis_unavailable_at_start', { detail: 'rate limits use their fail mode until Redis answers' });
     await app.listen({ host: config.host, port: config.port });
+    // E5: the metrics listener opens only once the API listens (never for the routes CLI).
+    await startMetricsListener(app);
     return app;
   } catch (error) {
     await redis?.close().catch(() => undefined);

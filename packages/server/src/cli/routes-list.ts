@@ -38,7 +38,7 @@ export async function routesList(args: readonly string[], io: CliIo): Promise<vo
       route.path,
       route.policy,
       route.rateLimits.join(',') || '-',
-      (['body', 'query', 'params'] as const).filter((part) => route.validates[part]).join(',') || '-',
+      (['body', 'query', 'params', 'headers'] as const).filter((part) => route.validates[part]).join(',') || '-',
       route.gaps.length === 0 ? '' : `GAP: ${route.gaps.join('; ')}`,
     ]);
     const header = ['METHOD', 'PATH', 'POLICY', 'RATE LIMITS', 'SCHEMAS', ''];

@@ -4,6 +4,7 @@ import { USAGE } from './usage.js';
 import { usersCreate } from './users-create.js';
 import { usersUnlock } from './users-unlock.js';
 import { routesList } from './routes-list.js';
+import { auditVerify } from './audit-verify.js';
 
 /**
  * Command dispatch and the CLI's one error policy: a refusal or an operational failure is a single
@@ -21,6 +22,7 @@ const commands: Readonly<Record<string, Command>> = {
   'users create': usersCreate,
   'users unlock': usersUnlock,
   routes: routesList,
+  'audit verify': auditVerify,
 };
 
 function isHelp(word: string | undefined): boolean {

@@ -17,6 +17,10 @@ Commands:
       List every route: method, path, authorization policy, rate-limit
       policies, which inputs a schema checks, and any gap. Builds the app on
       a throwaway in-memory database. --strict exits 1 when a route has a gap.
+  audit verify [--json]
+      Walk the audit trail's hash chain and report the first row that was
+      modified, deleted, reordered or inserted (exit 1, naming its sequence
+      number and what is wrong). Needs the server's APP_SECRET.
   help
       Show this text.
 
@@ -28,6 +32,7 @@ Examples:
   printf '%s\\n' "$ADMIN_PASSWORD" | npm run cli -- users create --email admin@example.com --role admin
   npm run cli -- users create --email admin@example.com --role admin   (prompts)
   npm run cli -- users unlock --email someone@example.com
+  npm run cli -- audit verify
 
 Exit status: 0 success, 1 failure, 2 invalid usage or input.
 `;

@@ -4,6 +4,11 @@ import { z } from 'zod';
 import { describeDefaultCredentials, describeWeakSecret, type SecretRule } from 'portcullis/config';
 import { PortcullisError } from 'portcullis/errors';
 import { loadOrCreateDevSecrets } from './dev-secrets.js';
+import { resolveUploadConfig } from '../app/attachments/upload-config.js';
+import { resolveAuditConfig } from '../app/audit/audit-config.js';
+import { resolveMetricsConfig } from '../app/metrics-config.js';
+import { resolveApiVersions } from '../app/api-versions-config.js';
+import { resolveWebhookConfig } from '../app/webhooks/webhook-config.js';
 import type { AuthConfig, DatabaseTarget, RuntimeEnvironment, ServerConfig, ServerSecrets } from './server-config.js';
 
 /**
@@ -271,6 +276,11 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): ServerConfig {
     auth: resolveAuth(e, dataDir, warnings),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     secrets,
+    uploads: resolveUploadConfig(rawEnv, dataDir),
+    audit: resolveAuditConfig(rawEnv, e.NODE_ENV === 'production'),
+    metrics: resolveMetricsConfig(rawEnv, e.NODE_ENV === 'production', warnings),
+    apiVersions: resolveApiVersions(rawEnv),
+    webhooks: resolveWebhookConfig(rawEnv, warnings),
     warnings,
   };
 }

@@ -1,4 +1,9 @@
 import type { AlgorithmName, FailMode } from 'portcullis/ratelimit';
+import type { WebhookConfig } from '../app/webhooks/webhook-config.js';
+import type { UploadConfig } from '../app/attachments/upload-config.js';
+import type { AuditConfig } from '../app/audit/audit-config.js';
+import type { MetricsConfig } from '../app/metrics-config.js';
+import type { ApiVersionSpec } from 'portcullis/headers';
 
 /** The validated, typed configuration the server runs on; built once by `loadConfig`. */
 export type RuntimeEnvironment = 'development' | 'production' | 'test';
@@ -52,6 +57,16 @@ export interface ServerConfig {
   readonly loadShedMaxDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly secrets: ServerSecrets;
+  /** Audit trail batching and alert rules (E3, E4). */
+  readonly audit: AuditConfig;
+  /** The Prometheus listener (E5); undefined when METRICS_PORT is unset. */
+  readonly metrics: MetricsConfig | undefined;
+  /** Lifecycle of each served API version, by name (L2). */
+  readonly apiVersions: Readonly<Record<string, ApiVersionSpec>>;
+  /** Post attachments: where files live, size and rate limits (V5). */
+  readonly uploads: UploadConfig;
+  /** The outbound client's SSRF exceptions and ports, and webhook delivery (V7). */
+  readonly webhooks: WebhookConfig;
   /** Things worth a configuration-warning log line at start (never secret values). */
   readonly warnings: readonly string[];
 }

@@ -4,7 +4,7 @@
  * file follows the migrations; it never drives them.
  */
 
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export const userRoles = ['user', 'moderator', 'admin'] as const;
 export type UserRole = (typeof userRoles)[number];
@@ -167,6 +167,108 @@ export interface CommentsTable {
   created_at: string;
 }
 
+/** One security event of the audit trail (E3); rows are only ever appended. */
+export interface AuditEventsTable {
+  /** 1, 2, 3, ... in chain order; PostgreSQL's bigint comes back as a string. */
+  seq: ColumnType<string | number, number, never>;
+  at: string;
+  event: string;
+  request_id: string | null;
+  /** `user:<id>`, `api_key:<id>`, or null. */
+  principal: string | null;
+  client_address: string | null;
+  method: string | null;
+  route: string | null;
+  outcome: string;
+  /** Canonical JSON of the event's scalar fields. */
+  fields: string;
+  /** The previous row's MAC (64 zeros for row 1). */
+  prev_mac: string;
+  /** HMAC-SHA256 of the row under the audit chain key. */
+  mac: string;
+}
+
+/** The single row (id 1) naming the last row of the chain; locked by every append. */
+export interface AuditChainHeadTable {
+  id: number;
+  seq: ColumnType<string | number, number, number>;
+  mac: string;
+}
+
+/** A file attached to a post (V5); the file itself lives in UPLOAD_DIR under `stored_name`. */
+export interface AttachmentsTable {
+  /** A random UUID, also the stored name without its extension. */
+  id: string;
+  post_id: string;
+  uploader_id: string;
+  /** `<id>.<extension of the detected type>`; never anything the client sent. */
+  stored_name: string;
+  /** Detected from the content (magic bytes), never from the client. */
+  media_type: string;
+  size_bytes: number;
+  /** Lowercase hex SHA-256 of the content. */
+  sha256: string;
+  created_at: string;
+}
+
+export const webhookDeliveryStatuses = ['pending', 'succeeded', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];
+
+export const webhookAttemptOutcomes = ['succeeded', 'retry', 'failed'] as const;
+export type WebhookAttemptOutcome = (typeof webhookAttemptOutcomes)[number];
+
+/** A user's webhook endpoint (V7); its signing secret is sealed with AES-256-GCM (V9). */
+export interface WebhooksTable {
+  /** `wh_` and 16 base64url characters. */
+  id: string;
+  user_id: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  /** The secret box's sealed form, with the webhook id as associated data. */
+  secret_sealed: string;
+  created_at: string;
+}
+
+/** The outbox: one row per event, written by the request that caused it. */
+export interface WebhookEventsTable {
+  id: string;
+  type: string;
+  /** The exact JSON body every recipient receives. */
+  body: string;
+  /** Set for a test ping: only this webhook receives it. */
+  only_webhook_id: string | null;
+  created_at: string;
+  /** When the event was turned into deliveries; null until then. */
+  fanned_out_at: string | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: string;
+  /** The sending dispatcher's lease. */
+  locked_until: string | null;
+  last_status_code: number | null;
+  /** The last attempt's error code (`outbound.timeout`, ...), never a message. */
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  attempted_at: string;
+  duration_ms: number;
+  outcome: WebhookAttemptOutcome;
+  status_code: number | null;
+  error_code: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -182,4 +284,11 @@ export interface Database {
   memberships: MembershipsTable;
   posts: PostsTable;
   comments: CommentsTable;
+  webhooks: WebhooksTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  attachments: AttachmentsTable;
+  audit_events: AuditEventsTable;
+  audit_chain_head: AuditChainHeadTable;
 }

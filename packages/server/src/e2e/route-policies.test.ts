@@ -14,7 +14,7 @@ interface Listed {
   readonly path: string;
   readonly policy: string;
   readonly rateLimits: readonly string[];
-  readonly validates: { body: boolean; query: boolean; params: boolean };
+  readonly validates: { body: boolean; query: boolean; params: boolean; headers: boolean };
   readonly gaps: readonly string[];
 }
 
@@ -71,6 +71,7 @@ describeEachDatabase('GET /v1/admin/routes', (target) => {
     assert.deepEqual(find('GET', '/health')?.rateLimits, []);
     assert.deepEqual(routes.filter((route) => route.gaps.length > 0), [], 'no route without a policy or an input schema');
     assert.equal(res.json()['gaps'], 0);
-    assert.deepEqual(find('POST', '/v1/api-keys/:id/rotate')?.validates, { body: true, query: false, params: true });
+    assert.deepEqual(find('POST', '/v1/api-keys/:id/rotate')?.validates, { body: true, query: false, params: true, headers: false });
+    assert.deepEqual(find('POST', '/v1/auth/login')?.validates, { body: true, query: false, params: false, headers: true });
   });
 });

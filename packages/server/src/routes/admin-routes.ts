@@ -10,7 +10,7 @@ import type { Database } from '../db/schema.js';
 import { userRoles } from '../db/schema.js';
 import { findUserById, normaliseEmail } from '../db/users-repository.js';
 import { requestContext } from './auth-routes.js';
-import { noBody } from './common-schemas.js';
+import { agentHeaders, noBody } from './common-schemas.js';
 
 /**
  * Administration (Z1, L3, issue 6's admin functions), for admins only: `GET /v1/admin/routes`
@@ -60,17 +60,17 @@ export function registerAdminRoutes(v1: FastifyInstance, deps: AdminRouteDeps): 
     if (outcome === 'not_found') throw new PortcullisError('user.not_found');
     if (outcome === 'last_admin') throw new PortcullisError('user.last_admin');
     const revokedSessions = await identity.logoutAll(id, requestContext(request));
-    request.log.info({ event: 'admin.user_changed', userId: id, by: request.principal?.userId, ...body, revokedSessions }, 'account changed by an administrator');
+    await request.securityEvent('admin.user_changed', { userId: id, by: request.principal?.userId, ...body, revokedSessions });
     const user = await findUserById(db, id);
     return { id, role: user?.role, status: user?.status };
   };
 
-  v1.patch('/admin/users/:id', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams, body: changeBody } } } }, async (request) => {
+  v1.patch('/admin/users/:id', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams, body: changeBody, headers: agentHeaders } } } }, async (request) => {
     const { id } = request.params as z.infer<typeof userParams>;
     return change(request, id, request.body as z.infer<typeof changeBody>);
   });
 
-  v1.delete('/admin/users/:id', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams } } } }, async (request, reply) => {
+  v1.delete('/admin/users/:id', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams, headers: agentHeaders } } } }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof userParams>;
     await change(request, id, { status: 'disabled' });
     return reply.code(204).send();
@@ -81,7 +81,7 @@ export function registerAdminRoutes(v1: FastifyInstance, deps: AdminRouteDeps): 
     const user = await findUserById(db, id);
     if (user === undefined) throw new PortcullisError('user.not_found');
     await clearLockout(db, normaliseEmail(user.email));
-    request.log.info({ event: 'admin.user_unlocked', userId: id, by: request.principal?.userId }, 'login lockout cleared by an administrator');
+    await request.securityEvent('admin.user_unlocked', { userId: id, by: request.principal?.userId });
     return reply.code(204).send();
   });
 }

@@ -40,7 +40,7 @@ export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps)
     const user = await findUserById(deps.db, userIdOf(request));
     if (user === undefined || user.status !== 'active') throw new PortcullisError('auth.unauthenticated');
     const issued = await keys.create({ id: user.id, role: user.role }, body);
-    request.log.info({ event: 'api_key.created', keyId: issued.id, userId: user.id, scopes: issued.scopes }, 'API key created');
+    await request.securityEvent('api_key.created', { keyId: issued.id, userId: user.id, scopes: issued.scopes });
     reply.code(201).header('cache-control', 'no-store');
     return issued;
   });
@@ -56,7 +56,7 @@ export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps)
     const { id } = request.params as z.infer<typeof apiKeyParams>;
     await keys.revoke(userIdOf(request), id);
     await invalidation.announce(id);
-    request.log.info({ event: 'api_key.revoked', keyId: id, userId: userIdOf(request) }, 'API key revoked');
+    await request.securityEvent('api_key.revoked', { keyId: id, userId: userIdOf(request) });
     return reply.code(204).send();
   });
 
@@ -65,7 +65,7 @@ export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps)
     const { graceSeconds } = request.body as z.infer<typeof rotateApiKeyBody>;
     const issued = await keys.rotate(userIdOf(request), id, graceSeconds);
     await invalidation.announce(id);
-    request.log.info({ event: 'api_key.rotated', keyId: id, userId: userIdOf(request), graceSeconds }, 'API key rotated');
+    await request.securityEvent('api_key.rotated', { keyId: id, userId: userIdOf(request), graceSeconds });
     reply.header('cache-control', 'no-store');
     return issued;
   });

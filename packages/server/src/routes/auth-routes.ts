@@ -19,7 +19,7 @@ import {
   resetPasswordBody,
   sessionParams,
 } from './auth-schemas.js';
-import { noBody } from './common-schemas.js';
+import { agentHeaders, noBody, refreshHeaders } from './common-schemas.js';
 
 /**
  * The identity routes under /v1/auth (A1-A7): registration, login, refresh, logout, sessions,
@@ -38,12 +38,21 @@ export interface AuthRouteDeps {
 
 export function requestContext(request: FastifyRequest): RequestContext {
   const agent = request.headers['user-agent'];
-  return { clientAddress: request.clientAddress, userAgent: typeof agent === 'string' ? agent : undefined };
+  return {
+    clientAddress: request.clientAddress,
+    userAgent: typeof agent === 'string' ? agent : undefined,
+    requestId: String(request.id),
+    method: request.method,
+    route: request.routeOptions.url,
+  };
 }
 
-/** Route config: who may call (Z1) and the strict limits on top of the general one. */
+/**
+ * Route config: who may call (Z1), the schemas (V1: with the User-Agent header, which every
+ * identity route records through `requestContext`) and the strict limits on top of the general one.
+ */
 function guarded(routePolicy: RoutePolicy, input: RouteInput, ...limits: ServerRateLimits[keyof ServerRateLimits][]) {
-  return { portcullis: { policy: routePolicy, input, ...(limits.length === 0 ? {} : { rateLimit: { limits } }) } };
+  return { portcullis: { policy: routePolicy, input: { headers: agentHeaders, ...input }, ...(limits.length === 0 ? {} : { rateLimit: { limits } }) } };
 }
 
 /** Routes that take no body refuse one with members in it, rather than ignore it. */
@@ -81,7 +90,7 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     return signedInReply(reply, signedIn, body.refreshTokenIn ?? 'cookie');
   });
 
-  v1.post('/auth/refresh', { config: guarded(ANYONE, { body: refreshBody.optional() }, rateLimits.refresh) }, async (request, reply) => {
+  v1.post('/auth/refresh', { config: guarded(ANYONE, { body: refreshBody.optional(), headers: refreshHeaders }, rateLimits.refresh) }, async (request, reply) => {
     const body = (request.body ?? {}) as z.infer<typeof refreshBody>;
     if (body.refreshToken !== undefined) {
       return signedInReply(reply, await identity.refresh(body.refreshToken, requestContext(request)), 'body');

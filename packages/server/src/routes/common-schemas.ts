@@ -2,3 +2,13 @@ import { z } from 'zod';
 
 /** For routes that take no body: none, or an empty object; anything in it is refused (400), not ignored. */
 export const noBody = z.strictObject({}).optional();
+
+/**
+ * V1: the headers a handler reads itself. Security events and sessions record the client's agent
+ * (cut to 256 characters when stored); an agent longer than any real one is refused, not stored.
+ * Every header a route does not declare passes untouched.
+ */
+export const agentHeaders = z.object({ 'user-agent': z.string().max(1024).optional() });
+
+/** The refresh route also reads its cookie (the CSRF checkpoint checks Origin and the CSRF header itself). */
+export const refreshHeaders = agentHeaders.extend({ cookie: z.string().max(8192).optional() });

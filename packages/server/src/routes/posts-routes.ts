@@ -41,7 +41,14 @@ export interface PostsRouteDeps {
   readonly db: Kysely<Database>;
   /** onRequest hooks: an API key holding `scopes`, or else a bearer access token. */
   readonly byKeyOr: (scopes: readonly string[]) => Hook[];
+  /** Collects a post's attached files before it is deleted; the returned function removes them after (V5). */
+  readonly detachFiles?: (postId: string) => Promise<() => Promise<void>>;
+  /** Told of each post created, published or deleted (the post as it was), e.g. to queue webhooks; it must not throw. */
+  readonly onPostEvent?: (type: PostEvent, post: Post) => Promise<void>;
 }
+
+/** The post events other modules may follow (webhooks). */
+export type PostEvent = 'post.created' | 'post.published' | 'post.deleted';
 
 export function publicPost(post: Post) {
   return {
@@ -79,22 +86,15 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
   };
 
   /** Throws the 404 or 403 for a refusal, after logging it as a security event (Z6). */
-  const enforce = (request: FastifyRequest, decision: ObjectDecision, objectId: string, action: string): void => {
+  const enforce = async (request: FastifyRequest, decision: ObjectDecision, objectId: string, action: string): Promise<void> => {
     if (decision.outcome === 'allowed') return;
-    const event = {
-      route: request.routeOptions.url,
-      method: request.method,
-      userId: request.principal?.userId ?? request.apiKey?.key.userId,
-      keyId: request.apiKey?.key.id,
-      objectId,
-      action,
-      clientAddress: request.clientAddress,
-    };
+    // E3: route, method, address and principal come from the request.
+    const event = { userId: request.principal?.userId ?? request.apiKey?.key.userId, keyId: request.apiKey?.key.id, objectId, action };
     if (decision.outcome === 'hidden') {
-      request.log.warn({ event: 'authz.hidden', ...event }, 'object hidden from the caller');
+      await request.securityEvent('authz.hidden', event);
       throw notFound();
     }
-    request.log.warn({ event: 'authz.denied', ...event, reason: decision.reason }, 'request refused by an object rule');
+    await request.securityEvent('authz.denied', { ...event, reason: decision.reason });
     throw new PortcullisError('auth.forbidden', { detail: decision.reason });
   };
 
@@ -102,7 +102,7 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
   const authorisedPost = async (request: FastifyRequest, caller: PostCaller, id: string, action: PostAction): Promise<Post> => {
     const post = await findPost(db, id);
     if (post === undefined) throw notFound();
-    enforce(request, decidePostAction(caller, post, action), post.id, action);
+    await enforce(request, decidePostAction(caller, post, action), post.id, action);
     return post;
   };
 
@@ -129,11 +129,12 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
       const orgId = body.orgId ?? (await personalOrganisationOf(db, caller.userId));
       if (orgId === undefined) throw notFound();
       if (!caller.orgRoles.has(orgId)) {
-        if (await organisationExists(db, orgId)) enforce(request, { outcome: 'hidden' }, orgId, 'create_post');
+        if (await organisationExists(db, orgId)) await enforce(request, { outcome: 'hidden' }, orgId, 'create_post');
         throw notFound();
       }
       const post = await insertPost(db, { orgId, ownerId: caller.userId, title: body.title, body: body.body, visibility: body.visibility });
-      request.log.info({ event: 'post.created', postId: post.id, orgId, userId: caller.userId }, 'post created');
+      await request.securityEvent('post.created', { postId: post.id, orgId, userId: caller.userId });
+      await deps.onPostEvent?.('post.created', post);
       reply.code(201).header('location', `/v1/posts/${post.id}`);
       return publicPost(post);
     },
@@ -158,9 +159,12 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
   v1.delete('/posts/:id', { onRequest: byKeyOr(['posts:write']), config: route(policy.owned(policy.permission('posts:write'), OWNER_OR_ADMIN), { params: postParams }) }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof postParams>;
     const caller = await callerOf(request);
-    await authorisedPost(request, caller, id, 'delete');
+    const deleted = await authorisedPost(request, caller, id, 'delete');
+    const removeFiles = await deps.detachFiles?.(id);
     await deletePost(db, id);
-    request.log.info({ event: 'post.deleted', postId: id, userId: caller.userId }, 'post deleted');
+    await removeFiles?.();
+    await request.securityEvent('post.deleted', { postId: id, userId: caller.userId });
+    await deps.onPostEvent?.('post.deleted', deleted);
     return reply.code(204).send();
   });
 
@@ -169,8 +173,10 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
     { onRequest: byKeyOr(['posts:publish']), config: route(policy.owned(policy.permission('posts:publish'), 'post owner'), { params: postParams, body: noBody }) },
     async (request) => {
       const { id } = request.params as z.infer<typeof postParams>;
-      await authorisedPost(request, await callerOf(request), id, 'publish');
-      return publicPost(gone(await setPostStatus(db, id, 'published')));
+      const before = await authorisedPost(request, await callerOf(request), id, 'publish');
+      const published = gone(await setPostStatus(db, id, 'published'));
+      if (before.status !== 'published') await deps.onPostEvent?.('post.published', published);
+      return publicPost(published);
     },
   );
 
@@ -186,7 +192,7 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
       const { id } = request.params as z.infer<typeof postParams>;
       const caller = await callerOf(request);
       await authorisedPost(request, caller, id, 'unpublish');
-      request.log.info({ event: 'post.unpublished', postId: id, userId: caller.userId }, 'post unpublished');
+      await request.securityEvent('post.unpublished', { postId: id, userId: caller.userId });
       return publicPost(gone(await setPostStatus(db, id, 'draft')));
     },
   );
@@ -230,12 +236,12 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
       const post = await findPost(db, id);
       if (post === undefined) throw notFound();
       // The post's visibility first: a comment says nothing until its post can be seen.
-      if (!canSeePost(caller, post)) enforce(request, { outcome: 'hidden' }, post.id, 'delete_comment');
+      if (!canSeePost(caller, post)) await enforce(request, { outcome: 'hidden' }, post.id, 'delete_comment');
       const comment = await findComment(db, id, commentId);
       if (comment === undefined) throw notFound();
-      enforce(request, decideCommentDeletion(caller, post, comment), comment.id, 'delete_comment');
+      await enforce(request, decideCommentDeletion(caller, post, comment), comment.id, 'delete_comment');
       await deleteComment(db, id, commentId);
-      request.log.info({ event: 'comment.deleted', commentId, postId: id, userId: caller.userId }, 'comment deleted');
+      await request.securityEvent('comment.deleted', { commentId, postId: id, userId: caller.userId });
       return reply.code(204).send();
     },
   );

@@ -7,6 +7,7 @@ import {
   createSignedRequestVerifier,
   type ApiKeyVerifier,
 } from 'portcullis/auth';
+import { RepeatGate } from 'portcullis/audit';
 import { createApiKeyAuthenticateHook, createSignedRequestHook } from 'portcullis/fastify';
 import type { ServerConfig } from '../../config/server-config.js';
 import { recordApiKeyUsage } from '../../db/api-keys-repository.js';
@@ -53,7 +54,7 @@ export async function registerApiKeys(app: FastifyInstance, parts: ApiKeyParts):
   const hashSecret = config.secrets.appSecret;
   const keys = new ApiKeyService({ db: database.db, hashSecret, environment: config.env === 'production' ? 'live' : 'test', settings });
   const verifier = createApiKeyVerifier({ lookup: keys.lookup, hashSecret, cacheTtlMs: settings.cacheTtlMs });
-  const logError = (event: string) => (error: unknown) => app.log.warn({ err: error, event }, event.replaceAll('_', ' '));
+  const logError = (event: 'api_key.invalidation_failed' | 'api_key.usage_write_failed') => (error: unknown) => void app.securityEvent(event, {}, {}, { error });
   const forget = (keyId: string) => verifier.forget(keyId);
   const invalidation: ApiKeyInvalidation =
     redis === undefined ? localInvalidation(forget) : redisInvalidation(redis, `${config.rateLimit.redisPrefix}api-keys:forget`, forget, logError('api_key.invalidation_failed'));
@@ -65,8 +66,14 @@ export async function registerApiKeys(app: FastifyInstance, parts: ApiKeyParts):
   const keyLimits = createApiKeyLimits(config, parts.storeFor);
 
   app.decorateRequest('apiKey', undefined);
+  // E3: a key's use is an audit event too, but once an hour per key and instance, not per request.
+  const usedRecently = new RepeatGate(60 * 60_000);
   app.addHook('onResponse', (request, _reply, done) => {
-    if (request.apiKey !== undefined) usage.record(request.apiKey.key.id, request.routeOptions.url ?? '*', Date.now());
+    if (request.apiKey !== undefined) {
+      const keyId = request.apiKey.key.id;
+      usage.record(keyId, request.routeOptions.url ?? '*', Date.now());
+      if (usedRecently.admits(keyId)) void request.securityEvent('api_key.used', { keyId, userId: request.apiKey.key.userId });
+    }
     done();
   });
   await app.register(

@@ -15,7 +15,7 @@ import { IdentityService } from './identity-service.js';
 import { MfaService } from './mfa-service.js';
 import { PasswordResetService } from './password-reset-service.js';
 import { createRefreshTransport } from './refresh-transport.js';
-import { logSecurityEvents } from './security-events.js';
+import { identitySecurityEvents } from './security-events.js';
 
 /**
  * Wires identity into the app: the kit bound to this server's keys and secrets, the denylist
@@ -45,13 +45,13 @@ export async function registerIdentity(app: FastifyInstance, parts: IdentityPart
   const denylist = new TokenDenylist({
     backend,
     syncIntervalMs: config.auth.denylistSyncMs,
-    onSyncError: (error) => app.log.warn({ err: error, event: 'auth.denylist_sync_failed' }, 'token denylist sync failed'),
+    onSyncError: (error) => void app.securityEvent('auth.denylist_sync_failed', {}, {}, { error }),
   });
-  await denylist.start().catch((error: unknown) => app.log.warn({ err: error, event: 'auth.denylist_sync_failed' }, 'token denylist not loaded at start; retrying in the background'));
+  await denylist.start().catch((error: unknown) => void app.securityEvent('auth.denylist_sync_failed', { atStart: true }, {}, { error }));
   const prune = setInterval(() => void backend.prune?.(Date.now()).catch(() => undefined), 60_000);
   prune.unref();
 
-  const events = logSecurityEvents(app.log);
+  const events = identitySecurityEvents(app);
   const identity = new IdentityService({ db: database.db, kit, denylist, config: config.auth, events });
   const resets = new PasswordResetService({
     db: database.db,
@@ -59,7 +59,7 @@ export async function registerIdentity(app: FastifyInstance, parts: IdentityPart
     mailer: parts.mailer ?? outboxMailer(config.auth.mailOutboxDir),
     appUrl: config.auth.appUrl,
     events,
-    onBackgroundError: (error) => app.log.error({ err: error, event: 'auth.password_reset_failed' }, 'password reset could not be issued'),
+    onBackgroundError: (error) => void app.securityEvent('auth.password_reset_failed', {}, {}, { error }),
   });
   const mfa = new MfaService(database.db, identity, events);
   const transport = createRefreshTransport({

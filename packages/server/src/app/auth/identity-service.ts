@@ -74,7 +74,7 @@ export class IdentityService {
       await createPersonalOrganisation(trx, userId, input.name);
       return userId;
     });
-    this.#events('auth.registered', context, { userId: id });
+    await this.#events('auth.registered', context, { userId: id });
     return (await findUserById(this.#db, id)) as User;
   }
 
@@ -89,7 +89,7 @@ export class IdentityService {
     const lockout = await loadLockout(this.#db, account);
     const lockedForMs = lockoutRemainingMs(lockout, now.getTime());
     if (lockedForMs > 0) {
-      this.#events('auth.login_locked', context, { retryAfterSeconds: Math.ceil(lockedForMs / 1000) });
+      await this.#events('auth.login_locked', context, { retryAfterSeconds: Math.ceil(lockedForMs / 1000) });
       throw new PortcullisError('auth.account_locked', { headers: { 'retry-after': String(Math.ceil(lockedForMs / 1000)) } });
     }
 
@@ -99,7 +99,7 @@ export class IdentityService {
     else passwordOk = await this.#kit.verifyPassword(user.passwordHash, input.password);
     if (user === undefined || !passwordOk || user.status !== 'active') {
       await recordLoginFailure(this.#db, account, now.getTime(), this.#lockout);
-      this.#events('auth.login_failed', context, { userId: user?.id, reason: user === undefined ? 'unknown_account' : !passwordOk ? 'wrong_password' : 'account_disabled' });
+      await this.#events('auth.login_failed', context, { userId: user?.id, reason: user === undefined ? 'unknown_account' : !passwordOk ? 'wrong_password' : 'account_disabled' });
       throw new PortcullisError('auth.invalid_credentials');
     }
 
@@ -107,18 +107,18 @@ export class IdentityService {
       if (input.totp === undefined || input.totp === '') throw new PortcullisError('auth.mfa_required');
       if (!(await this.#secondFactorAccepted(user, input.totp, context))) {
         await recordLoginFailure(this.#db, account, now.getTime(), this.#lockout);
-        this.#events('auth.mfa_failed', context, { userId: user.id });
+        await this.#events('auth.mfa_failed', context, { userId: user.id });
         throw new PortcullisError('auth.mfa_invalid');
       }
     }
 
     if (this.#kit.passwordNeedsRehash(user.passwordHash)) {
       await updateUser(this.#db, user.id, { passwordHash: await this.#kit.hashPassword(input.password) });
-      this.#events('auth.password_rehashed', context, { userId: user.id });
+      await this.#events('auth.password_rehashed', context, { userId: user.id });
     }
     if (lockout !== undefined) await clearLockout(this.#db, account);
     const signedIn = await this.#openSession(user, context);
-    this.#events('auth.login_succeeded', context, { userId: user.id, sid: signedIn.sessionId, mfa: user.mfaEnabled });
+    await this.#events('auth.login_succeeded', context, { userId: user.id, sid: signedIn.sessionId, mfa: user.mfaEnabled });
     return signedIn;
   }
 
@@ -137,7 +137,7 @@ export class IdentityService {
     const index = this.#kit.matchBackupCode(code, unused.map((entry) => entry.codeHash));
     const match = unused[index];
     if (match === undefined || !(await spendBackupCode(this.#db, match.id, this.#now()))) return false;
-    this.#events('auth.backup_code_used', context, { userId: user.id, remaining: unused.length - 1 });
+    await this.#events('auth.backup_code_used', context, { userId: user.id, remaining: unused.length - 1 });
     return true;
   }
 
@@ -146,7 +146,7 @@ export class IdentityService {
     const user = await findUserById(this.#db, userId);
     if (user === undefined || !user.mfaEnabled) throw new PortcullisError('auth.mfa_not_enabled');
     if (!(await this.#secondFactorAccepted(user, code, context))) {
-      this.#events('auth.mfa_failed', context, { userId });
+      await this.#events('auth.mfa_failed', context, { userId });
       throw new PortcullisError('auth.mfa_invalid');
     }
   }
@@ -180,7 +180,7 @@ export class IdentityService {
     const spent = await spendRefreshToken(this.#db, tokenHash, now);
     if (spent.outcome === 'reused') {
       await this.#revoke(spent.userId, { only: spent.sessionId }, 'token_reuse');
-      this.#events('auth.token_reuse', context, { userId: spent.userId, sid: spent.sessionId });
+      await this.#events('auth.token_reuse', context, { userId: spent.userId, sid: spent.sessionId });
       throw new PortcullisError('auth.refresh_invalid');
     }
     if (spent.outcome === 'invalid') throw new PortcullisError('auth.refresh_invalid');
@@ -194,7 +194,7 @@ export class IdentityService {
     const expiresAt = new Date(Math.min(now.getTime() + this.#config.refreshTokenTtlSeconds * 1000, sessionEnds));
     await addRefreshToken(this.#db, spent.sessionId, this.#kit.hashOpaqueToken(next) as string, now, expiresAt);
     const access = this.#kit.issueAccessToken({ userId: user.id, role: user.role, sessionId: spent.sessionId });
-    this.#events('auth.token_refreshed', context, { userId: user.id, sid: spent.sessionId });
+    await this.#events('auth.token_refreshed', context, { userId: user.id, sid: spent.sessionId });
     return {
       access,
       refreshToken: next,
@@ -208,13 +208,13 @@ export class IdentityService {
   async logout(principal: { readonly userId: string; readonly sessionId: string | undefined; readonly tokenId: string; readonly expiresAt: number }, context: RequestContext): Promise<void> {
     await this.#denylist.revoke(`jti:${principal.tokenId}`, principal.expiresAt * 1000);
     if (principal.sessionId !== undefined) await this.#revoke(principal.userId, { only: principal.sessionId }, 'logout');
-    this.#events('auth.logout', context, { userId: principal.userId, sid: principal.sessionId });
+    await this.#events('auth.logout', context, { userId: principal.userId, sid: principal.sessionId });
   }
 
   /** Ends every session of the user, this one included. */
   async logoutAll(userId: string, context: RequestContext): Promise<number> {
     const revoked = await this.#revoke(userId, { except: undefined }, 'logout_all');
-    this.#events('auth.logout_all', context, { userId, revokedCount: revoked.length });
+    await this.#events('auth.logout_all', context, { userId, revokedCount: revoked.length });
     return revoked.length;
   }
 
@@ -226,7 +226,7 @@ export class IdentityService {
   async revokeSession(userId: string, sessionId: string, context: RequestContext): Promise<void> {
     const revoked = await this.#revoke(userId, { only: sessionId }, 'revoked_by_user');
     if (revoked.length === 0) throw new PortcullisError('auth.session_not_found');
-    this.#events('auth.session_revoked', context, { userId, sid: sessionId });
+    await this.#events('auth.session_revoked', context, { userId, sid: sessionId });
   }
 
   /** Changes the password after checking the current one; every other session ends. */
@@ -234,13 +234,13 @@ export class IdentityService {
     const user = await findUserById(this.#db, userId);
     if (user === undefined) throw new PortcullisError('auth.unauthenticated');
     if (!(await this.#kit.verifyPassword(user.passwordHash, input.currentPassword))) {
-      this.#events('auth.login_failed', context, { userId, reason: 'wrong_current_password' });
+      await this.#events('auth.login_failed', context, { userId, reason: 'wrong_current_password' });
       throw new PortcullisError('auth.reauthentication_failed');
     }
     await this.assertAcceptablePassword(input.newPassword, { email: user.email, name: user.name });
     await updateUser(this.#db, userId, { passwordHash: await this.#kit.hashPassword(input.newPassword) });
     const revoked = await this.#revoke(userId, { except: currentSessionId }, 'password_changed');
-    this.#events('auth.password_changed', context, { userId, revokedCount: revoked.length });
+    await this.#events('auth.password_changed', context, { userId, revokedCount: revoked.length });
   }
 
   /** Sets a new password from a spent reset token: all sessions end and the lockout clears. */
@@ -251,7 +251,7 @@ export class IdentityService {
     await updateUser(this.#db, userId, { passwordHash: await this.#kit.hashPassword(newPassword) });
     const revoked = await this.#revoke(userId, { except: undefined }, 'password_reset');
     await clearLockout(this.#db, user.email);
-    this.#events('auth.password_reset', context, { userId, revokedCount: revoked.length });
+    await this.#events('auth.password_reset', context, { userId, revokedCount: revoked.length });
   }
 
   /** Clears an account's lockout (admin unlock; the CLI calls it). */

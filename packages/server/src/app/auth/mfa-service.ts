@@ -38,13 +38,13 @@ export class MfaService {
     const kit = this.identity.kit;
     const step = /^\d{6}$/.test(code) ? kit.matchTotp(kit.openSecret(user.mfaPendingSecret, user.id), code) : undefined;
     if (step === undefined) {
-      this.events('auth.mfa_failed', context, { userId, stage: 'enable' });
+      await this.events('auth.mfa_failed', context, { userId, stage: 'enable' });
       throw new PortcullisError('auth.mfa_invalid');
     }
     const backup = kit.newBackupCodes();
     await updateUser(this.db, userId, { mfaEnabled: true, mfaSecret: user.mfaPendingSecret, mfaPendingSecret: null, mfaLastStep: step });
     await replaceBackupCodes(this.db, userId, backup.hashes);
-    this.events('auth.mfa_enabled', context, { userId });
+    await this.events('auth.mfa_enabled', context, { userId });
     return backup.codes;
   }
 
@@ -57,7 +57,7 @@ export class MfaService {
     await this.identity.checkSecondFactor(userId, input.code, context);
     await updateUser(this.db, userId, { mfaEnabled: false, mfaSecret: null, mfaPendingSecret: null, mfaLastStep: null });
     await replaceBackupCodes(this.db, userId, []);
-    this.events('auth.mfa_disabled', context, { userId });
+    await this.events('auth.mfa_disabled', context, { userId });
   }
 
   /** Replaces the backup codes after a valid code; the old ones stop working. */
@@ -65,7 +65,7 @@ export class MfaService {
     await this.identity.checkSecondFactor(userId, code, context);
     const backup = this.identity.kit.newBackupCodes();
     await replaceBackupCodes(this.db, userId, backup.hashes);
-    this.events('auth.backup_codes_regenerated', context, { userId });
+    await this.events('auth.backup_codes_regenerated', context, { userId });
     return backup.codes;
   }
 }

@@ -64,11 +64,11 @@ export class PasswordResetService {
       subject: 'Reset your password',
       text: `Someone asked to reset the password of this account. If it was you, open this link within 30 minutes:\n\n${link.toString()}\n\nIf not, ignore this message; your password stays as it is.`,
     });
-    this.#events(context, user.id);
+    await this.#events(context, user.id);
   }
 
-  #events(context: RequestContext, userId: string): void {
-    this.#deps.events('auth.password_reset_requested', context, { userId });
+  #events(context: RequestContext, userId: string): Promise<void> | undefined {
+    return this.#deps.events('auth.password_reset_requested', context, { userId });
   }
 
   /** Sets the new password for the token's account. Throws `auth.reset_invalid` or `auth.password_rejected`. */

@@ -1,9 +1,11 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { userPrincipal } from 'portcullis/audit';
 
 /**
- * Identity security events (A2, A4, A5): one structured log line each with a fixed `event` name,
- * the client address and user agent, and ids only: never an email's password, a token or a hash.
- * The audit checkpoint will route these to its trail; until then the log is the trail.
+ * Identity security events (A2, A4, A5, E3): each goes through the app's security-event bus (the
+ * log line with its fixed `event` name, the audit trail, the alert rules), carrying the request's
+ * id, route, client address and user agent, and ids only: never a password, a token or a hash.
+ * The account an event is about is its principal (`user:<id>`), signed in yet or not.
  */
 export type IdentityEvent =
   | 'auth.registered'
@@ -25,26 +27,43 @@ export type IdentityEvent =
   | 'auth.backup_codes_regenerated'
   | 'auth.backup_code_used';
 
+/** Where an identity event happened: built from the request by `requestContext` (auth-routes). */
 export interface RequestContext {
   readonly clientAddress: string;
   readonly userAgent: string | undefined;
+  readonly requestId?: string;
+  readonly method?: string;
+  readonly route?: string | undefined;
 }
 
-const WARN_EVENTS = new Set<IdentityEvent>(['auth.login_failed', 'auth.login_locked', 'auth.mfa_failed', 'auth.token_reuse']);
 const MAX_USER_AGENT = 256;
 
 /**
- * Field names avoid the words the log redaction blanks (session, token, secret, ...), or the
- * value would log as [REDACTED]: the session id goes in `sid` (as in the access token), counts of
- * revoked sessions in `revokedCount`.
+ * Field names avoid the words the redaction blanks (session, token, secret, ...), or the value
+ * would be stored as [REDACTED]: the session id goes in `sid` (as in the access token), counts of
+ * revoked sessions in `revokedCount`. The returned promise (when there is one) means the audit
+ * queue is full: await it.
  */
-export type SecurityEventSink = (event: IdentityEvent, context: RequestContext, fields?: Readonly<Record<string, string | number | boolean | undefined>>) => void;
+export type SecurityEventSink = (
+  event: IdentityEvent,
+  context: RequestContext,
+  fields?: Readonly<Record<string, string | number | boolean | undefined>>,
+) => Promise<void> | undefined;
 
-/** Writes identity events to a pino logger; failures and reuse at warn, the rest at info. */
-export function logSecurityEvents(log: FastifyBaseLogger): SecurityEventSink {
+/** Identity events into the app's security-event bus (`app.securityEvent`). */
+export function identitySecurityEvents(app: FastifyInstance): SecurityEventSink {
   return (event, context, fields = {}) => {
-    const line = { event, clientAddress: context.clientAddress, userAgent: context.userAgent?.slice(0, MAX_USER_AGENT), ...fields };
-    if (WARN_EVENTS.has(event)) log.warn(line, event);
-    else log.info(line, event);
+    const userId = fields['userId'];
+    return app.securityEvent(
+      event,
+      { userAgent: context.userAgent?.slice(0, MAX_USER_AGENT), ...fields },
+      {
+        requestId: context.requestId,
+        clientAddress: context.clientAddress,
+        method: context.method,
+        route: context.route,
+        principal: typeof userId === 'string' ? userPrincipal(userId) : null,
+      },
+    );
   };
 }

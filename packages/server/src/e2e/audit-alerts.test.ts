@@ -1,0 +1,85 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { auditSecrets } from './audit-trail.test-helpers.js';
+import { AuthClient, newEmail, newPassword, ROOMY_LIMITS } from './identity.test-helpers.js';
+
+// E4 through the real server: the failed-login rule with a configured threshold posts ONE alert to
+// ALERT_WEBHOOK_URL (through the SSRF-safe client) however long the attack goes on, and an alert
+// URL that points at a forbidden address is refused and reported, never fetched.
+
+describe('alerts to a webhook (E4)', () => {
+  let receiver: Server;
+  let port: number;
+  const received: Record<string, unknown>[] = [];
+  before(async () => {
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        received.push({ method: req.method, url: req.url, contentType: req.headers['content-type'], body: JSON.parse(body) as unknown });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    port = (receiver.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+
+  it('posts one alert per incident: at the threshold, not again while it continues', async () => {
+    const server: TestServer = await startTestServer({
+      ...ROOMY_LIMITS,
+      ...auditSecrets(),
+      ALERT_LOGIN_FAILURES: '3',
+      ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/alerts`,
+      OUTBOUND_ALLOW_ADDRESSES: '127.0.0.1',
+      OUTBOUND_ALLOWED_PORTS: String(port),
+    });
+    try {
+      const client = new AuthClient(server.url);
+      for (let i = 0; i < 2; i += 1) assert.equal((await client.login(newEmail('x'), newPassword())).status, 401);
+      await sleep(200);
+      assert.equal(received.length, 0, 'below the threshold: nothing sent');
+      for (let i = 0; i < 10; i += 1) assert.equal((await client.login(newEmail('x'), newPassword())).status, 401);
+      const deadline = Date.now() + 5000;
+      while (received.length === 0 && Date.now() < deadline) await sleep(20);
+      await sleep(300);
+      assert.equal(received.length, 1, 'one alert for the incident');
+      const alert = (received[0]?.['body'] as { type: string; alert: Record<string, unknown> });
+      assert.equal(received[0]?.['method'], 'POST');
+      assert.equal(received[0]?.['contentType'], 'application/json');
+      assert.equal(alert.type, 'portcullis.alert');
+      assert.deepEqual([alert.alert['rule'], alert.alert['key'], alert.alert['count']], ['login_failures_by_address', '127.0.0.1', 3]);
+      assert.equal(server.logLines().filter((line) => line['event'] === 'alert.raised').length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('an alert URL at a forbidden address is refused by the SSRF rules and reported, never fetched', async () => {
+    const before = received.length;
+    const server = await startTestServer({
+      ...ROOMY_LIMITS,
+      ...auditSecrets(),
+      ALERT_LOGIN_FAILURES: '1',
+      ALERT_WEBHOOK_URL: 'http://169.254.169.254/latest/meta-data/',
+    });
+    try {
+      const client = new AuthClient(server.url);
+      assert.equal((await client.login(newEmail('x'), newPassword())).status, 401);
+      const deadline = Date.now() + 5000;
+      const failures = () => server.logLines().filter((line) => line['event'] === 'alert.delivery_failed');
+      while (failures().length === 0 && Date.now() < deadline) await sleep(20);
+      assert.equal(failures().length, 1);
+      assert.equal(failures()[0]?.['sink'], 'webhook');
+      assert.match(JSON.stringify(failures()[0]?.['err']), /outbound\.address_refused/);
+      assert.equal(server.logLines().filter((line) => line['event'] === 'alert.raised').length, 1, 'the log sink still has it');
+      assert.equal(received.length, before);
+    } finally {
+      await server.close();
+    }
+  });
+});
