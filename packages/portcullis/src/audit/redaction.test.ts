@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { redactDeep, scrubText, REDACTED } from './redaction.js';
+import fc from 'fast-check';
+import { redactDeep, replaceSecretPatterns, scrubText, REDACTED } from './redaction.js';
 import { redactingLoggerOptions } from './logger-options.js';
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl';
@@ -17,6 +18,12 @@ describe('redaction', () => {
     const text = scrubText(`Bearer ${JWT} then ${JWT} and pk_live_abcDEF123 at postgres://u:hunter2@db/x?token=abc&ok=1 password=s3cret`);
     for (const secret of [JWT, 'abcDEF123', 'hunter2', 'token=abc', 's3cret']) assert.ok(!text.includes(secret), secret);
     assert.ok(text.includes('ok=1'));
+  });
+
+  it('skips the patterns only for text none of them can match', () => {
+    const fragment = fc.constantFrom('Bearer ', 'basic ', 'DIGEST ', 'eyJ', 'abc.def', '.', 'pk_live_', 'sk_test_', 'k_live', '://', 'https:', 'u:p@', '@', '=', 'token', 'password', '"', ':', ': "', ' ', 'x', '9', '_', '-', '/');
+    const text = fc.oneof(fc.string(), fc.array(fragment, { maxLength: 12 }).map((parts) => parts.join('')));
+    fc.assert(fc.property(text, (value) => scrubText(value) === replaceSecretPatterns(value)), { numRuns: 20_000 });
   });
 
   it('redacts errors, their properties and causes, and survives cycles', () => {

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { SqliteAdapter, type Kysely, type Migration } from 'kysely';
 
 /**
  * The audit trail (issue 8, E3): security events, append-only, each row chained to the one before
@@ -14,7 +14,9 @@ export const createAudit: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createTable('audit_events')
-      .addColumn('seq', 'bigint', (col) => col.primaryKey())
+      // On SQLite only `integer primary key` is the rowid itself; `bigint` would add a second
+      // unique index that every append pays for. Both hold 64-bit values.
+      .addColumn('seq', db.getExecutor().adapter instanceof SqliteAdapter ? 'integer' : 'bigint', (col) => col.primaryKey())
       .addColumn('at', 'text', (col) => col.notNull())
       .addColumn('event', 'text', (col) => col.notNull())
       .addColumn('request_id', 'text')
