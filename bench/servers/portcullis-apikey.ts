@@ -6,22 +6,14 @@
  * verifier asks once per key per cache lifetime (5 s), as the reference server asks SQLite.
  */
 import Fastify from 'fastify';
-import { createApiKeyAuthenticateHook, portcullisPlugin, portcullisServerOptions, type PortcullisFastifyOptions } from 'portcullis/fastify';
-import { createRateLimitPolicy } from 'portcullis/ratelimit';
+import { createApiKeyAuthenticateHook, portcullisPlugin, portcullisServerOptions } from 'portcullis/fastify';
 import { createApiKeyVerifier, hashApiKey, type StoredApiKey } from 'portcullis/auth';
-import { ALLOWED_ORIGIN, API_KEY_ENV, ORDER_ROUTE } from '../lib/fixture.ts';
+import { API_KEY_ENV, ORDER_ROUTE } from '../lib/fixture.ts';
 import { LISTEN_HOST, announceReady, readSecret } from '../lib/listen.ts';
 import { invalidOrderReply, orderReply, orderSchema } from '../lib/order.ts';
+import { portcullisBenchOptions } from '../lib/portcullis-variant.ts';
 
-const options: PortcullisFastifyOptions = {
-  cors: { origins: [ALLOWED_ORIGIN], credentials: true },
-  transport: { requireHttps: false, trustedProxies: [] },
-  limits: { bodyLimit: 1_048_576, jsonDepth: 32 },
-  rateLimit: { general: { policy: createRateLimitPolicy({ name: 'api', limit: { algorithm: 'gcra', limit: 60_000_000, windowMs: 60_000 } }) } },
-  logger: false,
-  // See servers/portcullis.ts: only the threshold moves under valgrind.
-  ...(process.env['BENCH_UNDER_VALGRIND'] === '1' ? { loadShedding: { maxEventLoopDelayMs: 3_600_000 } } : {}),
-};
+const options = portcullisBenchOptions();
 
 const hashSecret = readSecret();
 const apiKey = process.env[API_KEY_ENV] ?? '';

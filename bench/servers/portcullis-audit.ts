@@ -8,49 +8,37 @@
  * here, far more security events than a real API's traffic carries; BENCH_AUDIT_EVERY=1 gives
  * the worst case, an event on every request.
  */
-import { mkdtempSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { createAuthenticateHook, portcullisPlugin, portcullisServerOptions, type PortcullisFastifyOptions } from 'portcullis/fastify';
-import { createRateLimitPolicy } from 'portcullis/ratelimit';
-import { TokenDenylist, createAccessTokenKeys, createAccessTokenVerifier } from 'portcullis/auth';
+import { portcullisPlugin, portcullisServerOptions } from 'portcullis/fastify';
 import { deriveAuditChainKey } from 'portcullis/audit';
 import { openDatabase } from '../../packages/server/src/db/open-database.ts';
 import { migrateToLatest } from '../../packages/server/src/db/migrate.ts';
 import { sqlAuditTrail } from '../../packages/server/src/db/audit-repository.ts';
-import { ALLOWED_ORIGIN, ORDER_ROUTE, TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_KID } from '../lib/fixture.ts';
+import { ORDER_ROUTE } from '../lib/fixture.ts';
 import { LISTEN_HOST, announceReady, readSecret } from '../lib/listen.ts';
 import { invalidOrderReply, orderReply, orderSchema } from '../lib/order.ts';
+import { bearerAuthenticateHook, portcullisBenchOptions } from '../lib/portcullis-variant.ts';
 
 const secret = readSecret();
 const every = Number(process.env['BENCH_AUDIT_EVERY'] ?? '10');
 if (!Number.isInteger(every) || every < 1) throw new RangeError('BENCH_AUDIT_EVERY must be a positive integer');
 let served = 0;
-const database = await openDatabase({ kind: 'sqlite', file: join(mkdtempSync(join(tmpdir(), 'portcullis-bench-audit-')), 'audit.sqlite') });
+// One file per machine, emptied at each start: the bench stops servers with a signal, so a
+// per-run directory would be left behind whenever the stop comes before the close finishes.
+const file = join(tmpdir(), `portcullis-bench-audit-${process.getuid?.() ?? 0}.sqlite`);
+const removeFiles = (): void => ['', '-wal', '-shm', '-journal'].forEach((suffix) => rmSync(`${file}${suffix}`, { force: true }));
+removeFiles();
+const database = await openDatabase({ kind: 'sqlite', file });
 await migrateToLatest(database.db);
 
-const options: PortcullisFastifyOptions = {
-  cors: { origins: [ALLOWED_ORIGIN], credentials: true },
-  transport: { requireHttps: false, trustedProxies: [] },
-  limits: { bodyLimit: 1_048_576, jsonDepth: 32 },
-  rateLimit: { general: { policy: createRateLimitPolicy({ name: 'api', limit: { algorithm: 'gcra', limit: 60_000_000, windowMs: 60_000 } }) } },
-  logger: false,
+const options = portcullisBenchOptions({
   // The reference server's defaults (AUDIT_FLUSH_MS, AUDIT_BATCH_SIZE, AUDIT_QUEUE_CAPACITY).
   securityEvents: { trail: sqlAuditTrail(database.db, deriveAuditChainKey(secret)), queue: { flushIntervalMs: 100, maxBatch: 200, capacity: 10_000 }, alerts: false },
-  ...(process.env['BENCH_UNDER_VALGRIND'] === '1' ? { loadShedding: { maxEventLoopDelayMs: 3_600_000 } } : {}),
-};
-
-const keys = createAccessTokenKeys({ current: { kid: TOKEN_KID, algorithm: 'HS256', key: secret } });
-const verifier = createAccessTokenVerifier({ keys, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
-const denylist = new TokenDenylist();
-const authenticate = createAuthenticateHook({
-  verify: (token) => {
-    const claims = verifier.verify(token);
-    return { userId: claims.sub, role: claims.role, sessionId: undefined, tokenId: claims.jti, expiresAt: claims.exp };
-  },
-  isRevoked: (principal) => denylist.isRevoked(`jti:${principal.tokenId}`),
 });
+const authenticate = bearerAuthenticateHook(secret);
 
 const app = Fastify(portcullisServerOptions(options));
 await app.register(portcullisPlugin, options);
@@ -70,6 +58,7 @@ app.post(ORDER_ROUTE, { onRequest: authenticate }, async (request, reply) => {
 app.addHook('onClose', async () => {
   await app.closeSecurityEvents();
   await database.close();
+  removeFiles();
 });
 
 await app.listen({ host: LISTEN_HOST, port: 0 });

@@ -9,35 +9,14 @@
  * with zod's safeParse in the handler, so validation costs the same as on the other validating sides.
  */
 import Fastify from 'fastify';
-import { createAuthenticateHook, portcullisPlugin, portcullisServerOptions, type PortcullisFastifyOptions } from 'portcullis/fastify';
-import { createRateLimitPolicy } from 'portcullis/ratelimit';
-import { TokenDenylist, createAccessTokenKeys, createAccessTokenVerifier } from 'portcullis/auth';
-import { ALLOWED_ORIGIN, ORDER_ROUTE, TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_KID } from '../lib/fixture.ts';
+import { portcullisPlugin, portcullisServerOptions } from 'portcullis/fastify';
+import { ORDER_ROUTE } from '../lib/fixture.ts';
 import { LISTEN_HOST, announceReady, readSecret } from '../lib/listen.ts';
 import { invalidOrderReply, orderReply, orderSchema } from '../lib/order.ts';
+import { bearerAuthenticateHook, portcullisBenchOptions } from '../lib/portcullis-variant.ts';
 
-const options: PortcullisFastifyOptions = {
-  cors: { origins: [ALLOWED_ORIGIN], credentials: true },
-  // The bench speaks plain HTTP on loopback; HTTPS enforcement is measured as its check, not TLS.
-  transport: { requireHttps: false, trustedProxies: [] },
-  limits: { bodyLimit: 1_048_576, jsonDepth: 32 },
-  rateLimit: { general: { policy: createRateLimitPolicy({ name: 'api', limit: { algorithm: 'gcra', limit: 60_000_000, windowMs: 60_000 } }) } },
-  logger: false,
-  // Under valgrind (instructions.ts) every event-loop turn is ~50x slower; only the threshold moves,
-  // so the shedder still samples and checks as it does in the wall-clock runs.
-  ...(process.env['BENCH_UNDER_VALGRIND'] === '1' ? { loadShedding: { maxEventLoopDelayMs: 3_600_000 } } : {}),
-};
-
-const keys = createAccessTokenKeys({ current: { kid: TOKEN_KID, algorithm: 'HS256', key: readSecret() } });
-const verifier = createAccessTokenVerifier({ keys, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
-const denylist = new TokenDenylist();
-const authenticate = createAuthenticateHook({
-  verify: (token) => {
-    const claims = verifier.verify(token);
-    return { userId: claims.sub, role: claims.role, sessionId: undefined, tokenId: claims.jti, expiresAt: claims.exp };
-  },
-  isRevoked: (principal) => denylist.isRevoked(`jti:${principal.tokenId}`),
-});
+const options = portcullisBenchOptions();
+const authenticate = bearerAuthenticateHook(readSecret());
 
 const app = Fastify(portcullisServerOptions(options));
 await app.register(portcullisPlugin, options);
