@@ -17,10 +17,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'shutting down: draining in-flight requests');
-    void stopServer(app, config.shutdownTimeoutMs).then((outcome) => {
-      app.log.info({ outcome }, 'shutdown complete');
-      process.exit(outcome === 'drained' ? 0 : 1);
-    });
+    stopServer(app, config.shutdownTimeoutMs).then(
+      (outcome) => {
+        app.log.info({ outcome }, 'shutdown complete');
+        process.exit(outcome === 'drained' ? 0 : 1);
+      },
+      (error: unknown) => {
+        // Closing failed (e.g. audit events that could not be written: already logged with their
+        // count as audit.write_failed); the database and Redis were still closed.
+        app.log.error({ err: error, outcome: 'failed' }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

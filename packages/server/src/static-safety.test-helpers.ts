@@ -9,23 +9,32 @@ import ts from 'typescript';
  * bound parameter, except a RawBuilder (`sql.raw`, `sql.lit`, identifiers from `sql.ref`/`id`/
  * `table`, nested fragments), which is spliced into the text. So:
  *
- * - `sql-raw`: any `sql.raw(` or `sql.lit(` call;
- * - `sql-identifier`: `sql.ref(`, `sql.id(` or `sql.table(` with anything but a string literal;
+ * - `sql-raw`: any `sql.raw(` or `sql.lit(` call, `CompiledQuery.raw(`, and either helper taken out
+ *   of `sql` to be called later (`const { raw } = sql`, `const r = sql.raw`);
+ * - `sql-identifier`: `sql.ref(`, `sql.id(`, `sql.table(`, `db.dynamic.ref(` or `db.dynamic.table(`
+ *   with anything but a string literal;
  * - `sql-interpolation`: a `sql` template interpolating anything but a plain name or property path
  *   (`${staleBefore}`, `${row.id}`: bound), a literal, a nested `sql` fragment or one of the `sql.*`
  *   helpers above (checked by their own rules);
  * - `query-built-from-strings`: a template literal with substitutions, or a `+` concatenation
  *   involving a string, as the first argument of `.query(`, `.execute(`, `.exec(` or `.prepare(`
  *   (pg, better-sqlite3, Kysely's executeQuery);
+ * - `query-not-literal`: `.query(` (a raw pg client) or `.executeQuery(` (Kysely's raw entry point)
+ *   whose first argument is anything but a string literal or an in-place Kysely builder chain
+ *   ending in `.compile()`. A variable is not followed, so it is flagged: it may hold a string
+ *   built anywhere. (`.execute(` is left to the rule above: Kysely's `.execute(db)` and
+ *   `transaction().execute(fn)` take a non-literal by design; `.exec(` is also RegExp's.)
  * - `child-process`: importing or requiring `child_process` or `vm` (shell and code execution);
- * - `eval`: calling `eval(`, `Function(` or `new Function(`;
+ * - `eval`: calling `eval(`, `Function(` or `new Function(`, any use of a `vm` binding (`vm.`),
+ *   and `setTimeout`/`setInterval`/`setImmediate` given a string to run;
  * - `test-code-in-runtime`: runtime code importing test support.
  *
- * A value built by concatenation into a variable first and passed later is not followed: the rules
- * look at what reaches the call, and code review covers the rest.
+ * A value built by concatenation into a variable first and passed later to `.execute(`, `.exec(`
+ * or `.prepare(` is not followed: the rules look at what reaches the call, and code review covers
+ * the rest (`.query(` and `.executeQuery(` refuse variables outright, see above).
  */
 
-export type SafetyRule = 'sql-raw' | 'sql-identifier' | 'sql-interpolation' | 'query-built-from-strings' | 'child-process' | 'eval' | 'test-code-in-runtime';
+export type SafetyRule = 'sql-raw' | 'sql-identifier' | 'sql-interpolation' | 'query-built-from-strings' | 'query-not-literal' | 'child-process' | 'eval' | 'test-code-in-runtime';
 
 export interface SafetyFinding {
   readonly file: string;
@@ -39,6 +48,9 @@ const IDENTIFIER_HELPERS = new Set(['ref', 'id', 'table']);
 /** `sql.*` helpers whose result may be interpolated: each is checked by its own rule. */
 const FRAGMENT_HELPERS = new Set(['raw', 'lit', 'ref', 'id', 'table', 'join', 'val']);
 const QUERY_METHODS = new Set(['query', 'execute', 'exec', 'prepare']);
+/** Raw-query entry points whose first argument must be a literal or a compiled builder. */
+const LITERAL_ONLY_METHODS = new Set(['query', 'executeQuery']);
+const TIMER_FUNCTIONS = new Set(['setTimeout', 'setInterval', 'setImmediate']);
 const FORBIDDEN_MODULES = new Set(['child_process', 'node:child_process', 'vm', 'node:vm']);
 const TEST_SUPPORT = /(^|\/)test-support\/|\.test-helpers(\.js|\.ts)?$|\.test(\.js|\.ts)?$/;
 
@@ -91,8 +103,47 @@ function moduleNameOf(node: ts.Node): string | undefined {
 }
 
 function isCodeFromString(node: ts.Node): boolean {
-  if (ts.isCallExpression(node) && ts.isIdentifier(node.expression)) return node.expression.text === 'eval' || node.expression.text === 'Function';
+  if (ts.isCallExpression(node) && ts.isIdentifier(node.expression)) {
+    const name = node.expression.text;
+    if (name === 'eval' || name === 'Function') return true;
+    const first = node.arguments[0];
+    return TIMER_FUNCTIONS.has(name) && first !== undefined && (ts.isStringLiteralLike(first) || isBuiltFromStrings(first));
+  }
+  // `vm.runInNewContext(...)`, `vm.Script`: the `vm` binding however it was obtained.
+  if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'vm') return true;
   return ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'Function';
+}
+
+/** `CompiledQuery.raw(...)`: Kysely's query from a string. */
+function isCompiledQueryRaw(node: ts.Node): boolean {
+  return ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'raw' && ts.isIdentifier(node.expression.expression) && node.expression.expression.text === 'CompiledQuery';
+}
+
+/** `sql.raw` / `sql.lit` read but not called here (aliased), or `{ raw }` / `{ lit }` destructured from `sql`. */
+function isSplicingHelperTakenOut(node: ts.Node): boolean {
+  if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'sql' && SPLICING_HELPERS.has(node.name.text)) {
+    return !(ts.isCallExpression(node.parent) && node.parent.expression === node);
+  }
+  if (ts.isVariableDeclaration(node) && ts.isObjectBindingPattern(node.name) && node.initializer !== undefined && ts.isIdentifier(node.initializer) && node.initializer.text === 'sql') {
+    return node.name.elements.some((element) => {
+      const key = element.propertyName ?? element.name;
+      return (ts.isIdentifier(key) || ts.isStringLiteral(key)) && SPLICING_HELPERS.has(key.text);
+    });
+  }
+  return false;
+}
+
+/** `x.dynamic.ref(` / `x.dynamic.table(`: Kysely's identifiers from a runtime string. */
+function isDynamicIdentifierCall(node: ts.Node): node is ts.CallExpression {
+  if (!ts.isCallExpression(node) || !ts.isPropertyAccessExpression(node.expression)) return false;
+  const callee = node.expression;
+  return (callee.name.text === 'ref' || callee.name.text === 'table') && ts.isPropertyAccessExpression(callee.expression) && callee.expression.name.text === 'dynamic';
+}
+
+/** A string literal, or a Kysely builder chain compiled in place (`db.selectFrom('t')...compile()`). */
+function isLiteralOrCompiledBuilder(node: ts.Expression): boolean {
+  if (ts.isStringLiteralLike(node)) return true;
+  return ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'compile' && node.arguments.length === 0 && ts.isCallExpression(node.expression.expression);
 }
 
 /**
@@ -109,7 +160,8 @@ export function checkSource(file: string, text: string): SafetyFinding[] {
     findings.push({ file, line, rule, text: node.getText(source).slice(0, 120) });
   };
   const visit = (node: ts.Node): void => {
-    if (isSqlHelperCall(node, SPLICING_HELPERS)) report(node, 'sql-raw');
+    if (isSqlHelperCall(node, SPLICING_HELPERS) || isCompiledQueryRaw(node) || isSplicingHelperTakenOut(node)) report(node, 'sql-raw');
+    if (isDynamicIdentifierCall(node) && !node.arguments.every((argument) => ts.isStringLiteralLike(argument))) report(node, 'sql-identifier');
     if (isSqlHelperCall(node, IDENTIFIER_HELPERS) && !node.arguments.every((argument) => ts.isStringLiteralLike(argument))) report(node, 'sql-identifier');
     if (isSqlTemplate(node) && ts.isTemplateExpression(node.template)) {
       for (const span of node.template.templateSpans) if (!isBoundOrCheckedFragment(span.expression)) report(span.expression, 'sql-interpolation');
@@ -117,6 +169,10 @@ export function checkSource(file: string, text: string): SafetyFinding[] {
     if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && QUERY_METHODS.has(node.expression.name.text)) {
       const first = node.arguments[0];
       if (first !== undefined && isBuiltFromStrings(first)) report(node, 'query-built-from-strings');
+    }
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && LITERAL_ONLY_METHODS.has(node.expression.name.text)) {
+      const first = node.arguments[0];
+      if (first !== undefined && !isBuiltFromStrings(first) && !isLiteralOrCompiledBuilder(first)) report(node, 'query-not-literal');
     }
     const moduleName = moduleNameOf(node);
     if (moduleName !== undefined && FORBIDDEN_MODULES.has(moduleName)) report(node, 'child-process');

@@ -118,6 +118,28 @@ describe('the static safety checker', () => {
     assert.deepEqual(rulesOf("redis.eval(script, { keys }); const text = 'eval(x) child_process'; // eval(y)\nconst evaluate = 1;"), []);
   });
 
+  it('flags CompiledQuery.raw, sql.raw/lit taken out of sql, and dynamic identifiers from anything but a literal', () => {
+    assert.deepEqual(rulesOf('await db.executeQuery(CompiledQuery.raw(text));'), ['query-not-literal', 'sql-raw']);
+    assert.deepEqual(rulesOf("CompiledQuery.raw('select 1', []);"), ['sql-raw']);
+    assert.deepEqual(rulesOf('const { raw } = sql; const { lit: literal } = sql; const r = sql.raw;'), ['sql-raw', 'sql-raw', 'sql-raw']);
+    assert.deepEqual(rulesOf('const { join, val } = sql; const { raw } = other;'), []);
+    assert.deepEqual(rulesOf("db.dynamic.ref(request.query.sort); this.db.dynamic.table(name); db.dynamic.ref('email');"), ['sql-identifier', 'sql-identifier']);
+  });
+
+  it('flags .query and .executeQuery given anything but a literal or an in-place compiled builder', () => {
+    assert.deepEqual(rulesOf("const q = 'select * from users where id = ' + id; await client.query(q);"), ['query-not-literal']);
+    assert.deepEqual(rulesOf('await pool.query(buildQuery(request)); await db.executeQuery(compiled);'), ['query-not-literal', 'query-not-literal']);
+    assert.deepEqual(rulesOf("await db.executeQuery(db.selectFrom('users').selectAll().where('id', '=', id).compile()); await client.query('select 1', [a]);"), []);
+    // Kysely's execute(db) and transaction().execute(fn) stay allowed: they take a non-literal by design.
+    assert.deepEqual(rulesOf('await sql`select 1`.execute(db); await db.transaction().execute(async (trx) => work(trx));'), []);
+  });
+
+  it('flags vm usage and timers given a string to run', () => {
+    assert.deepEqual(rulesOf('vm.runInNewContext(code, {}); new vm.Script(source);'), ['eval', 'eval']);
+    assert.deepEqual(rulesOf("setTimeout('doIt()', 10); setInterval(`tick(${n})`, 5); setImmediate('a' + b);"), ['eval', 'eval', 'eval']);
+    assert.deepEqual(rulesOf('setTimeout(() => done(), 10); setInterval(tick, 5); const vmName = vms.length;'), []);
+  });
+
   it('flags runtime code importing test support', () => {
     assert.deepEqual(rulesOf("import { request } from '../test-support/http-client.js';"), ['test-code-in-runtime']);
     assert.deepEqual(rulesOf("import { AuthClient } from './identity.test-helpers.js';"), ['test-code-in-runtime']);

@@ -15,7 +15,43 @@ function engineAt(clock: { now: number }, rules = DEFAULT_ALERT_RULES) {
 
 const failedLogin = (address: string) => buildSecurityEvent('auth.login_failed', { clientAddress: address });
 
+const refused = (address: string, policy: string) => buildSecurityEvent('ratelimit.exceeded', { clientAddress: address }, { policy, blocked: false, retryAfterMs: 1000 });
+
 describe('alert rules (E4)', () => {
+  it('the login limit refusing first still raises the failed-login alert: 10 failures then 30 login-policy refusals are one alert', () => {
+    const clock = { now: 1_000_000 };
+    const { engine, alerts } = engineAt(clock);
+    for (let i = 0; i < 10; i += 1) engine.observe(failedLogin('192.0.2.9'));
+    for (let i = 0; i < 30; i += 1) engine.observe(refused('192.0.2.9', i % 2 === 0 ? 'login' : 'login-account'));
+    assert.deepEqual(alerts.map((alert) => [alert.rule, alert.key, alert.count, alert.event]), [['login_failures_by_address', '192.0.2.9', 20, 'ratelimit.exceeded']]);
+    // Refusals of other policies are not failed logins.
+    for (let i = 0; i < 40; i += 1) engine.observe(refused('192.0.2.10', 'api'));
+    assert.equal(alerts.length, 1, 'a busy client hitting the general limit is not credential stuffing');
+  });
+
+  it('addresses are grouped per IPv6 /64: rotating through one /64 is one incident', () => {
+    const clock = { now: 1_000_000 };
+    const { engine, alerts } = engineAt(clock);
+    for (let i = 1; i <= 20; i += 1) engine.observe(failedLogin(`2001:db8:1:2:${i.toString(16)}::${i}`));
+    assert.deepEqual(alerts.map((alert) => [alert.rule, alert.key, alert.count]), [['login_failures_by_address', '2001:db8:1:2::/64', 20]]);
+    for (let i = 1; i <= 19; i += 1) engine.observe(failedLogin(`2001:db8:1:${i.toString(16)}::1`));
+    assert.equal(alerts.length, 1, 'different /64s are different clients');
+    for (let i = 0; i < 20; i += 1) engine.observe(failedLogin(i % 2 === 0 ? '::ffff:192.0.2.44' : '192.0.2.44'));
+    assert.deepEqual(alerts.at(-1)?.key, '192.0.2.44', 'IPv4-mapped IPv6 is the IPv4 address');
+  });
+
+  it('where/whereFor filters are validated', () => {
+    assert.throws(() => new AlertEngine({ rules: [{ name: 'x', events: ['auth.login_failed'], groupBy: 'all', threshold: 1, windowMs: 1000, where: { policy: [] } }] }), /where/);
+    assert.throws(() => new AlertEngine({ rules: [{ name: 'x', events: ['auth.login_failed'], groupBy: 'all', threshold: 1, windowMs: 1000, whereFor: { 'ratelimit.exceeded': { policy: ['login'] } } }] }), /where/);
+    const clock = { now: 0 };
+    const { engine, alerts } = engineAt(clock, [{ name: 'x', events: ['ratelimit.exceeded'], groupBy: 'all', threshold: 2, windowMs: 1000, where: { policy: ['login'] } }]);
+    engine.observe(refused('192.0.2.1', 'api'));
+    engine.observe(refused('192.0.2.1', 'login'));
+    assert.equal(alerts.length, 0);
+    engine.observe(refused('192.0.2.2', 'login'));
+    assert.equal(alerts.length, 1);
+  });
+
   it('20 failed logins from one address in 5 minutes: one alert at the 20th, none while the incident continues', () => {
     const clock = { now: 1_000_000 };
     const { engine, alerts } = engineAt(clock);

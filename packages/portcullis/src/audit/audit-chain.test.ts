@@ -53,6 +53,18 @@ describe('audit hash chain (E3)', () => {
     assert.deepEqual(pick(await verifyAuditChain(key, swapped, head)), { seq: 3, problem: 'out_of_order' });
   });
 
+  it('a tail cut off with the head rewound passes on its own, and fails against an external anchor', async () => {
+    const records = trail(6);
+    const anchor = headOf(records);
+    const cut = records.slice(0, 4);
+    // Deleting rows and rewinding the head needs no key: the database alone cannot tell.
+    assert.equal(pick(await verifyAuditChain(key, cut, headOf(cut))), 'ok');
+    assert.deepEqual(pick(await verifyAuditChain(key, cut, headOf(cut), { anchor })), { seq: 5, problem: 'truncated' });
+    assert.equal(pick(await verifyAuditChain(key, records, anchor, { anchor })), 'ok');
+    assert.equal(pick(await verifyAuditChain(key, records, anchor, { anchor: headOf(cut) })), 'ok', 'an older anchor inside the trail');
+    assert.deepEqual(pick(await verifyAuditChain(key, records, anchor, { anchor: { seq: 4, mac: 'f'.repeat(64) } })), { seq: 4, problem: 'head_mismatch' });
+  });
+
   it('a MAC under another key does not verify', async () => {
     const records = trail(3);
     const other = deriveAuditChainKey('another-server-secret-of-32-bytes-or-more');

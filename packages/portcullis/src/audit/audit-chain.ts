@@ -8,7 +8,8 @@ import type { SecurityEvent, SecurityFieldValue } from './security-event.js';
  * a canonical serialisation of all of that. Editing a row breaks its MAC; deleting one leaves a
  * gap in the sequence; moving one breaks the link to its predecessor; a forged row needs the key.
  * The chain head (last sequence number and MAC) is kept beside the rows, so rows cut off the end
- * are noticed too (as long as the head was not rewound with them: anchor it elsewhere for that).
+ * are noticed too, as long as the head was not rewound with them. Rewinding it needs no key, so a
+ * truncated tail is only provable against a head kept outside the database (`anchor`).
  */
 
 /** The MAC of "nothing before": the previous-MAC of row 1. */
@@ -139,6 +140,16 @@ function sameMac(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+export interface AuditVerifyOptions {
+  /**
+   * A head recorded outside the database (an `audit.checkpoint` log line, or a previous verify's
+   * output). The rows and the in-database head can be cut back together by anyone who can write
+   * the database, without the key; only a head kept elsewhere shows that: the trail must reach
+   * `anchor.seq`, and that row's MAC must be `anchor.mac`.
+   */
+  readonly anchor?: AuditChainHead;
+}
+
 /**
  * Walks the trail in sequence order and names the first row that is not what was written: a gap
  * (deleted rows), a row whose link to its predecessor is wrong (reordered, or inserted where
@@ -149,7 +160,13 @@ function sameMac(a: string, b: string): boolean {
  * const verdict = await verifyAuditChain(key, readRowsInOrder(), await readHead());
  * if (!verdict.ok) console.error(`row ${verdict.seq}: ${verdict.detail}`);
  */
-export async function verifyAuditChain(key: Uint8Array, rows: AsyncIterable<AuditRecord> | Iterable<AuditRecord>, head?: AuditChainHead): Promise<AuditChainVerdict> {
+export async function verifyAuditChain(
+  key: Uint8Array,
+  rows: AsyncIterable<AuditRecord> | Iterable<AuditRecord>,
+  head?: AuditChainHead,
+  options: AuditVerifyOptions = {},
+): Promise<AuditChainVerdict> {
+  const anchor = options.anchor;
   let expectedSeq = 1;
   let prevMac = AUDIT_GENESIS_MAC;
   let count = 0;
@@ -170,9 +187,15 @@ export async function verifyAuditChain(key: Uint8Array, rows: AsyncIterable<Audi
     if (!sameMac(mac, macOf(key, unsealed))) {
       return fail(row.seq, 'modified', `row ${row.seq} does not match its MAC: its content was modified, or the row is forged`);
     }
+    if (anchor !== undefined && row.seq === anchor.seq && !sameMac(mac, anchor.mac)) {
+      return fail(row.seq, 'head_mismatch', `row ${row.seq} is not the row the external checkpoint recorded: the trail was rewritten from there (with the key)`);
+    }
     prevMac = mac;
     expectedSeq += 1;
     count += 1;
+  }
+  if (anchor !== undefined && anchor.seq > count) {
+    return fail(count + 1, 'truncated', `the external checkpoint is at row ${anchor.seq} but the trail ends at row ${count}: rows were deleted from the end and the head rewound`);
   }
   if (head !== undefined) {
     if (head.seq > count) return fail(count + 1, 'truncated', `the chain head is at row ${head.seq} but the trail ends at row ${count}: rows were deleted from the end`);

@@ -50,8 +50,9 @@ describe('audit write queue (E3)', () => {
 
   it('back-pressure: a full queue makes emitters wait, and a flood through a slow sink loses nothing', async () => {
     const sink = slowSink(15);
-    const queue = new AuditWriteQueue<number>({ write: (batch) => sink.write(batch), capacity: 20, maxBatch: 10, flushIntervalMs: 5 });
     const total = 500;
+    // Every emitter here awaits, so letting all of them wait is safe (the default cap is capacity).
+    const queue = new AuditWriteQueue<number>({ write: (batch) => sink.write(batch), capacity: 20, maxBatch: 10, flushIntervalMs: 5, maxWaiters: total });
     let waited = 0;
     let maxDepthSeen = 0;
     const emitters: Promise<void>[] = [];
@@ -116,6 +117,50 @@ describe('audit write queue (E3)', () => {
     broken.enqueue(1);
     broken.enqueue(2);
     await assert.rejects(broken.close(60), (error: unknown) => isPortcullisError(error) && error.code === 'storage.unavailable' && /2 events/.test(String(error.detail)));
+  });
+
+  it('waiters are bounded: 50,000 unawaited emits during an outage hold capacity + maxWaiters, and the rest are refused and counted', async () => {
+    let up = false;
+    const written: number[] = [];
+    const queue = new AuditWriteQueue<number>({
+      write: async (batch) => {
+        if (!up) throw new Error('database is down');
+        written.push(...batch);
+      },
+      capacity: 100,
+      maxBatch: 50,
+      flushIntervalMs: 5,
+      retryDelayMs: 5,
+      maxRetryDelayMs: 10,
+    });
+    assert.equal(queue.maxWaiters, 100, 'the default cap is the capacity');
+    const waiting: Promise<void>[] = [];
+    let refused = 0;
+    for (let i = 0; i < 50_000; i += 1) {
+      try {
+        const pending = queue.enqueue(i);
+        if (pending !== undefined) waiting.push(pending);
+      } catch (error) {
+        assert.ok(isPortcullisError(error) && error.code === 'service.overloaded', String(error));
+        refused += 1;
+      }
+    }
+    assert.equal(queue.depth, 200, 'memory stays bounded: capacity + maxWaiters');
+    assert.equal(refused, 50_000 - 200);
+    assert.equal(queue.overflowed, refused, 'every refusal is counted');
+    up = true;
+    await Promise.all(waiting);
+    await queue.flush();
+    assert.deepEqual(written, Array.from({ length: 200 }, (_, i) => i), 'what was taken is written, in order, once');
+    await queue.close();
+  });
+
+  it('the close budget cuts a retry delay short: the unwritten count is reported on time', async () => {
+    const queue = new AuditWriteQueue<number>({ write: () => Promise.reject(new Error('down')), retryDelayMs: 2_000, maxRetryDelayMs: 2_000 });
+    queue.enqueue(1);
+    const started = Date.now();
+    await assert.rejects(queue.close(50), (error: unknown) => isPortcullisError(error) && error.code === 'storage.unavailable' && /1 events/.test(String(error.detail)));
+    assert.ok(Date.now() - started < 1_000, `gave up after ${Date.now() - started} ms, not after the 2 s retry delay`);
   });
 
   it('refuses nonsensical settings', () => {

@@ -6,6 +6,12 @@ import { PortcullisError } from '../errors/index.js';
  * the queue is full, `enqueue` hands back a promise that settles once there is room: the emitter
  * waits (back-pressure) instead of the item being thrown away. A failed write keeps its batch at
  * the head of the queue and is retried with a growing delay. `close` writes what is left.
+ *
+ * The waiters are bounded too (`maxWaiters`, default `capacity`): an emitter that does not await
+ * (`void emit(...)`) during a database outage would otherwise grow memory without end. Past that
+ * bound `enqueue` refuses the item with a thrown `service.overloaded` (503) and counts it in
+ * `overflowed`: never a silent loss, the caller decides (the SecurityEventBus logs the event, logs
+ * the count as `audit.write_failed` and fails awaiting emitters with that error).
  */
 
 export interface AuditWriteQueueOptions<T> {
@@ -21,6 +27,8 @@ export interface AuditWriteQueueOptions<T> {
   readonly retryDelayMs?: number;
   /** Default 5 s. */
   readonly maxRetryDelayMs?: number;
+  /** Items that may wait for room (beyond `capacity`) before `enqueue` refuses. Default `capacity`. */
+  readonly maxWaiters?: number;
   /** Told of each failed write (log it); the batch stays queued. */
   readonly onWriteError?: (error: unknown, pending: number) => void;
 }
@@ -31,12 +39,12 @@ interface Waiter<T> {
 }
 
 // Timers stay referenced: a process must not exit quietly while events wait to be written.
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class AuditWriteQueue<T> {
   readonly capacity: number;
   readonly maxBatch: number;
   readonly flushIntervalMs: number;
+  readonly maxWaiters: number;
   readonly #write: (batch: readonly T[]) => Promise<void>;
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
@@ -47,16 +55,20 @@ export class AuditWriteQueue<T> {
   #draining: Promise<void> | undefined;
   #closed = false;
   #stopRetrying = false;
+  #overflowed = 0;
+  #wake: (() => void) | undefined;
 
   constructor(options: AuditWriteQueueOptions<T>) {
     this.capacity = options.capacity ?? 10_000;
     this.maxBatch = options.maxBatch ?? 200;
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.maxWaiters = options.maxWaiters ?? this.capacity;
     this.#retryDelayMs = options.retryDelayMs ?? 100;
     this.#maxRetryDelayMs = options.maxRetryDelayMs ?? 5_000;
     if (!(Number.isInteger(this.capacity) && this.capacity >= 1) || !(Number.isInteger(this.maxBatch) && this.maxBatch >= 1 && this.maxBatch <= this.capacity)) {
       throw new PortcullisError('config.invalid', { detail: 'audit queue: capacity >= 1 and 1 <= maxBatch <= capacity' });
     }
+    if (!(Number.isInteger(this.maxWaiters) && this.maxWaiters >= 0)) throw new PortcullisError('config.invalid', { detail: 'audit queue: maxWaiters must be an integer >= 0' });
     if (!(this.flushIntervalMs >= 1) || !(this.#retryDelayMs >= 1) || !(this.#maxRetryDelayMs >= this.#retryDelayMs)) {
       throw new PortcullisError('config.invalid', { detail: 'audit queue: flushIntervalMs and retry delays must be positive' });
     }
@@ -64,17 +76,27 @@ export class AuditWriteQueue<T> {
     this.#onWriteError = options.onWriteError;
   }
 
-  /** Items not yet written, the ones waiting for room included (a gauge for metrics). */
+  /** Items not yet written, the ones waiting for room included (a gauge for metrics); at most capacity + maxWaiters. */
   get depth(): number {
     return this.#items.length + this.#waiters.length;
+  }
+
+  /** Items refused because the queue and its waiters were full (a counter; never reset). */
+  get overflowed(): number {
+    return this.#overflowed;
   }
 
   /**
    * Queues `item`. Returns undefined when it was taken at once, or a promise that resolves when it
    * has been taken (the queue was full): await it, so a flood slows down instead of losing rows.
+   * Throws `service.overloaded` when `maxWaiters` items already wait (counted in `overflowed`).
    */
   enqueue(item: T): Promise<void> | undefined {
     if (this.#closed) throw new PortcullisError('service.shutting_down', { detail: 'the audit queue is closed' });
+    if (this.#waiters.length >= this.maxWaiters && (this.#items.length >= this.capacity || this.#waiters.length > 0)) {
+      this.#overflowed += 1;
+      throw new PortcullisError('service.overloaded', { detail: 'the audit queue and its waiters are full' });
+    }
     if (this.#items.length < this.capacity && this.#waiters.length === 0) {
       this.#items.push(item);
       this.#schedule();
@@ -99,7 +121,13 @@ export class AuditWriteQueue<T> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     let timer: NodeJS.Timeout | undefined;
-    if (giveUpAfterMs !== undefined) timer = setTimeout(() => (this.#stopRetrying = true), giveUpAfterMs).unref();
+    if (giveUpAfterMs !== undefined) {
+      timer = setTimeout(() => {
+        this.#stopRetrying = true;
+        // A retry delay in progress must not outlast the budget: try once more now, then report.
+        this.#wake?.();
+      }, giveUpAfterMs).unref();
+    }
     try {
       await this.flush();
     } finally {
@@ -143,7 +171,7 @@ export class AuditWriteQueue<T> {
         if (this.#stopRetrying) {
           throw new PortcullisError('storage.unavailable', { detail: `audit trail: ${this.depth} events could not be written`, cause: error });
         }
-        await sleep(delay);
+        await this.#sleep(delay);
         delay = Math.min(delay * 2, this.#maxRetryDelayMs);
         continue;
       }
@@ -151,6 +179,20 @@ export class AuditWriteQueue<T> {
       this.#items = this.#items.slice(batch.length);
       this.#admitWaiters();
     }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
   }
 
   /** Moves waiting items into the queue, in order, as far as there is room. */

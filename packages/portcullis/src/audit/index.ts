@@ -30,9 +30,10 @@ export {
   type AuditChainProblem,
   type AuditChainVerdict,
   type AuditRecord,
+  type AuditVerifyOptions,
 } from './audit-chain.js';
 export { ThresholdWindow, type ThresholdCrossing, type ThresholdWindowOptions } from './threshold-window.js';
-export { AlertEngine, DEFAULT_ALERT_RULES, type AlertEngineOptions, type AlertGrouping, type AlertRule, type AlertSink, type SecurityAlert } from './alert-engine.js';
+export { AlertEngine, DEFAULT_ALERT_RULES, LOGIN_RATE_LIMIT_POLICIES, alertAddressGroup, type AlertEngineOptions, type AlertGrouping, type AlertRule, type AlertSink, type SecurityAlert } from './alert-engine.js';
 export { logAlertSink, webhookAlertSink, alertWebhookBody, type AlertLogger, type WebhookAlertSinkOptions } from './alert-sinks.js';
 export {
   SecurityEventBus,

@@ -1,3 +1,4 @@
+import { isPortcullisError } from '../errors/index.js';
 import { AlertEngine, type AlertRule, type AlertSink, type SecurityAlert } from './alert-engine.js';
 import { AuditWriteQueue, type AuditWriteQueueOptions } from './audit-write-queue.js';
 import { buildSecurityEvent, type SecurityEvent, type SecurityEventContext, type SecurityEventFields } from './security-event.js';
@@ -46,6 +47,8 @@ export class SecurityEventBus {
   readonly #queue: AuditWriteQueue<SecurityEvent> | undefined;
   readonly #alerts: AlertEngine | undefined;
   readonly #listeners = new Set<SecurityEventListener>();
+  #closing: Promise<void> | undefined;
+  #overflowLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: SecurityEventBusOptions = {}) {
     this.#log = options.log;
@@ -71,6 +74,11 @@ export class SecurityEventBus {
   /** Events waiting to be written to the trail (0 without one). */
   get queueDepth(): number {
     return this.#queue?.depth ?? 0;
+  }
+
+  /** Events refused from the trail because its queue and waiters were full (a counter). */
+  get trailOverflowed(): number {
+    return this.#queue?.overflowed ?? 0;
   }
 
   get alerts(): AlertEngine | undefined {
@@ -113,16 +121,47 @@ export class SecurityEventBus {
     return this.#queue?.flush() ?? Promise.resolve();
   }
 
-  /** Refuses new trail writes and writes the rest (see AuditWriteQueue.close). */
+  /**
+   * Refuses new trail writes and writes the rest (see AuditWriteQueue.close). Once: later calls
+   * share the first one's outcome. Events that could not be written are never a silent loss: the
+   * count is logged as `audit.write_failed` { stage: 'close', unwritten } before this rejects.
+   */
   close(giveUpAfterMs?: number): Promise<void> {
-    return this.#queue?.close(giveUpAfterMs) ?? Promise.resolve();
+    const queue = this.#queue;
+    if (queue === undefined) return Promise.resolve();
+    this.#closing ??= queue.close(giveUpAfterMs).catch((error: unknown) => {
+      this.#log?.error({ event: 'audit.write_failed', outcome: 'error', stage: 'close', unwritten: queue.depth, err: error }, 'audit trail closed with events not written');
+      throw error;
+    });
+    return this.#closing;
   }
 
-  /** After close (the app is shutting down) an event can no longer be persisted: say so loudly. */
+  /**
+   * After close (the app is shutting down) an event can no longer be persisted: say so loudly.
+   * When the queue and its waiters are full (the database is down and emitters keep coming), the
+   * event is refused rather than held without bound. Never silently: its own log line is already
+   * written, the refusals are counted (`trailOverflowed`) and logged as `audit.write_failed` with
+   * the running count (at most once a second), and the returned promise rejects with
+   * `service.overloaded` (503), so an emitter that awaits fails its request. It is marked handled
+   * first: a `void emit(...)` caller must not crash the process with an unhandled rejection.
+   */
   #enqueue(queue: AuditWriteQueue<SecurityEvent>, event: SecurityEvent): Promise<void> | undefined {
     try {
       return queue.enqueue(event);
     } catch (error) {
+      if (isPortcullisError(error) && error.code === 'service.overloaded') {
+        const now = Date.now();
+        if (now - this.#overflowLoggedAt >= 1_000) {
+          this.#overflowLoggedAt = now;
+          this.#log?.error(
+            { err: error, event: 'audit.write_failed', outcome: 'error', stage: 'overflow', dropped: queue.overflowed, lostEvent: event.event, lostAt: event.at },
+            'audit queue full: events refused, not persisted',
+          );
+        }
+        const refused = Promise.reject(error);
+        refused.catch(() => undefined);
+        return refused;
+      }
       this.#log?.error({ err: error, event: 'audit.write_failed', lostEvent: event.event, lostAt: event.at }, 'audit trail closed: event not persisted');
       return undefined;
     }

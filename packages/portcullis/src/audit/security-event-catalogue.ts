@@ -96,6 +96,8 @@ export const securityEventCatalogue = {
   'webhook.event_not_recorded': spec('error', 'error', 'a post event could not be recorded for webhooks', false),
   'alert.delivery_failed': spec('error', 'warn', 'an alert could not be sent to one of its sinks', false),
   'audit.write_failed': spec('error', 'error', 'audit trail rows could not be written (they are kept and retried)', false),
+  // A log line only: its point is to put the trail's head somewhere the database's writers cannot rewind.
+  'audit.checkpoint': spec('success', 'info', 'the audit trail head (seq and mac), to anchor it outside the database', false),
 } as const satisfies Record<string, SecurityEventSpec>;
 
 export type SecurityEventName = keyof typeof securityEventCatalogue;

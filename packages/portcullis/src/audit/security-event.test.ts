@@ -81,4 +81,37 @@ describe('security events (E3)', () => {
     assert.equal(lines[0]?.['reason'], 'wrong_password');
     await bus.close();
   });
+
+  it('a database outage cannot grow the queue without bound: refusals are counted, logged, and fail awaiting emitters with 503', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = { info: () => undefined, warn: () => undefined, error: (o: Record<string, unknown>) => void lines.push(o) };
+    let up = false;
+    const bus = new SecurityEventBus({
+      log: logger,
+      trail: { store: { append: async () => { if (!up) throw new Error('database is down'); } }, queue: { capacity: 100, maxBatch: 50, flushIntervalMs: 5, retryDelayMs: 5, maxRetryDelayMs: 10 } },
+      alerts: false,
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      for (let i = 0; i < 50_000; i += 1) void bus.emit('auth.login_failed', { clientAddress: '192.0.2.1' }, { reason: 'wrong_password' });
+      assert.equal(bus.queueDepth, 200, 'capacity + waiters, not 50,000');
+      assert.equal(bus.trailOverflowed, 50_000 - 200);
+      const awaited = bus.emit('auth.logout', {});
+      assert.ok(awaited !== undefined);
+      await assert.rejects(awaited, (error: unknown) => isPortcullisError(error) && error.code === 'service.overloaded' && error.status === 503);
+      const overflowLines = lines.filter((line) => line['event'] === 'audit.write_failed' && line['stage'] === 'overflow');
+      assert.equal(overflowLines.length, 1, 'logged once a second, not once per refusal');
+      assert.equal(overflowLines[0]?.['dropped'], 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, [], 'void emitters do not crash the process');
+      up = true;
+      await bus.flush();
+      assert.equal(bus.queueDepth, 0);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await bus.close();
+    }
+  });
 });

@@ -116,12 +116,12 @@ export function createRateLimitHook(limit: RouteRateLimit, placement: RateLimitH
       next();
       return;
     }
-    // E3: every refusal is logged and counted; the trail keeps the first per address and minute.
+    // E3: every refusal is logged and counted; the trail keeps the first per address (IPv6: per /64) and minute.
     const pending = emitRequestEvent(
       request,
       'ratelimit.exceeded',
       { policy: policy.name, blocked: decision.blocked, retryAfterMs: decision.retryAfterMs },
-      { trail: trailedRefusals.admits(`${policy.name}|${request.clientAddress}`) },
+      { trail: trailedRefusals.admits(`${policy.name}|${addressKey(request.clientAddress)}`) },
     );
     refusingPolicies.set(request, policy.name);
     afterEvent(pending, () => next(new PortcullisError('ratelimit.exceeded', { headers: { 'retry-after': retryAfterSeconds(decision.retryAfterMs) } })));

@@ -3,6 +3,7 @@ import { decideAccess, describePolicy, isRoutePolicy, type Caller, type Permissi
 import { PortcullisError } from '../errors/index.js';
 import type { ParseSchema } from '../input/validate-schema.js';
 import { RepeatGate } from '../audit/index.js';
+import { addressKey } from '../ratelimit/index.js';
 import { afterEvent, emitRequestEvent } from './security-events.js';
 
 /**
@@ -101,7 +102,7 @@ export function policyHook(routePolicy: RoutePolicy, options: AuthorizationOptio
       keyId: request.apiKey?.key.id,
       required: decision.missing,
       code: decision.code,
-    }, { trail: decision.code !== 'auth.unauthenticated' || anonymousTrail.admits(request.clientAddress) });
+    }, { trail: decision.code !== 'auth.unauthenticated' || anonymousTrail.admits(addressKey(request.clientAddress)) });
     afterEvent(pending, () => done(refusal));
   };
 }

@@ -133,6 +133,29 @@ describe('unknown fields (V1)', () => {
     await app.close();
   });
 
+  it('refuses any query parameter on a route that declares no query schema, without echoing its name', async () => {
+    const app = await buildApp();
+    app.get('/v1/me', on({ headers: z.object({ 'user-agent': z.string().optional() }) }), async () => ({ ok: true }));
+    app.post('/v1/hooks', on({ body: z.strictObject({ a: z.string() }), unknownFields: 'strip' }), async () => ({ ok: true }));
+    app.get('/v1/bare', { config: { portcullis: { policy: OPEN } } }, async () => ({ ok: true }));
+    app.get('/v1/list', on({ query: z.strictObject({ q: z.string().optional() }) }), async (request) => request.query);
+    const tries: [string, string, string?][] = [['GET', '/v1/me?foo=1'], ['GET', '/v1/me?isAdmin=true'], ['GET', '/v1/me?%3Cscript%3E'], ['HEAD', '/v1/me?foo=1'], ['POST', '/v1/hooks?isAdmin=true', '{"a":"x"}'], ['GET', '/v1/bare?x=']];
+    for (const [method, url, body] of tries) {
+      const res = await app.inject({ method: method as 'GET', url, ...(body === undefined ? {} : { payload: body, headers: { 'content-type': 'application/json' } }) });
+      assert.equal(res.statusCode, 400, url);
+      if (method === 'HEAD') continue;
+      assert.equal(res.json()['code'], 'request.validation_failed', url);
+      assert.deepEqual(res.json()['errors'], [{ field: 'query', code: 'unrecognized_keys', message: 'Unknown field: not allowed here' }], url);
+      for (const name of ['foo', 'isAdmin', 'script']) assert.ok(!res.body.includes(name), `${url} echoes the name`);
+    }
+    // No parameter, an empty query string, a declared schema and an unknown path are unaffected.
+    assert.equal((await app.inject({ url: '/v1/me' })).statusCode, 200);
+    assert.equal((await app.inject({ url: '/v1/me?' })).statusCode, 200);
+    assert.deepEqual((await app.inject({ url: '/v1/list?q=a' })).json(), { q: 'a' });
+    assert.equal((await app.inject({ url: '/v1/nowhere?foo=1' })).statusCode, 404);
+    await app.close();
+  });
+
   it("refuses unknownFields: 'strip' on a schema whose fields cannot be read, and an unknown setting", async () => {
     const app = await buildApp();
     assert.throws(() => app.post('/v1/a', on({ body: z.array(z.string()), unknownFields: 'strip' }), async () => ({})), /needs an object schema for the body/);

@@ -17,7 +17,7 @@ import type { RouteInput } from './route-authorization.js';
 type Hook = (request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction) => void;
 
 export interface CompiledRouteInput {
-  /** The preValidation hook, or undefined when the route declares no schema. */
+  /** The preValidation hook (with no query schema, it refuses any query parameter). */
   readonly hook: Hook | undefined;
   readonly queryLists: QueryListRules;
   readonly validates: { readonly body: boolean; readonly query: boolean; readonly params: boolean; readonly headers: boolean };
@@ -82,6 +82,36 @@ function inputGaps(input: RouteInput | undefined, unknownFields: 'refuse' | 'str
   return gaps;
 }
 
+const NO_QUERY_MESSAGE = 'Unknown field: not allowed here';
+
+/**
+ * V1: a route that declares no query schema takes no query parameter. A stray `?isAdmin=true` on
+ * such a route is the 400 a strict query schema gives an unknown member (`unrecognized_keys`,
+ * field `query`): silently ignoring it would let a client believe a parameter had an effect, and
+ * would let a handler that later reads `request.query` do so unchecked. Checked in preValidation,
+ * like a declared query schema, so authentication and authorization answer first. The client's
+ * parameter name is never echoed.
+ *
+ * @example
+ * assertNoQueryParameters({ foo: '1' }); // throws request.validation_failed
+ */
+export function assertNoQueryParameters(query: Readonly<Record<string, unknown>>): void {
+  for (const _name in query) {
+    throw new PortcullisError('request.validation_failed', { fieldErrors: [{ field: 'query', code: 'unrecognized_keys', message: NO_QUERY_MESSAGE }] });
+  }
+}
+
+/** The hook of a route with no schema at all: it still takes no query parameter. */
+const refuseAnyQuery: Hook = (request, _reply, next) => {
+  try {
+    assertNoQueryParameters(request.query as Record<string, unknown>);
+  } catch (error) {
+    next(error as Error);
+    return;
+  }
+  next();
+};
+
 /**
  * Everything the plugin needs about one route's input. Throws `config.invalid` naming the route
  * for a header schema that is not an object of lower-case names, or `unknownFields: 'strip'` on a
@@ -96,14 +126,14 @@ export function compileRouteInput(input: RouteInput | undefined, routeName: stri
   const validates = { body: input?.body !== undefined, query: input?.query !== undefined, params: input?.params !== undefined, headers: input?.headers !== undefined };
   const gaps = inputGaps(input, unknownFields, handler);
   const fields = { body: declaredFields(input?.body) ?? [], query: declaredFields(input?.query) ?? [], headers: declaredFields(input?.headers) ?? [] };
-  if (input === undefined) return { hook: undefined, queryLists: NO_QUERY_LISTS, validates, unknownFields, fields, gaps };
+  if (input === undefined) return { hook: refuseAnyQuery, queryLists: NO_QUERY_LISTS, validates, unknownFields, fields, gaps };
 
   const { body, query, params, headers } = input;
   const headerNames = headers === undefined ? [] : headerNamesOf(headers, routeName);
   const keepBody = unknownFields === 'strip' ? strippingFields(body, 'body', routeName) : undefined;
   const keepQuery = unknownFields === 'strip' ? strippingFields(query, 'query', routeName) : undefined;
   const queryLists: QueryListRules = query === undefined ? NO_QUERY_LISTS : { lists: listFields(query), declared: new Set(declaredFields(query) ?? []) };
-  if (body === undefined && query === undefined && params === undefined && headers === undefined) return { hook: undefined, queryLists, validates, unknownFields, fields, gaps };
+  if (body === undefined && query === undefined && params === undefined && headers === undefined) return { hook: refuseAnyQuery, queryLists, validates, unknownFields, fields, gaps };
 
   const hook: Hook = (request, _reply, next) => {
     try {
@@ -115,6 +145,8 @@ export function compileRouteInput(input: RouteInput | undefined, routeName: stri
       if (query !== undefined) {
         const given = withListValues(request.query as Record<string, unknown>, queryLists.lists);
         request.query = validateInput(query, withoutUnknownFields(given, keepQuery), 'query');
+      } else {
+        assertNoQueryParameters(request.query as Record<string, unknown>);
       }
       if (body !== undefined) request.body = validateInput(body, withoutUnknownFields(request.body, keepBody), 'body');
     } catch (error) {

@@ -38,7 +38,7 @@ describe('security events in Fastify (E3)', () => {
           request.principal = { userId: 'u1', role: 'user', sessionId: undefined, tokenId: 't', expiresAt: 0 };
           done();
         },
-        config: { portcullis: { policy: policy.authenticated(), input: { params: z.strictObject({ id: z.string() }), body: z.strictObject({}) } } },
+        config: { portcullis: { policy: policy.authenticated(), input: { params: z.strictObject({ id: z.string() }), query: z.strictObject({ x: z.string().optional() }), body: z.strictObject({}) } } },
       },
       async (request) => {
         await request.securityEvent('post.created', { postId: 'p1', password: 'hunter2' });
@@ -117,5 +117,47 @@ describe('security events in Fastify (E3)', () => {
     release();
     await closing;
     assert.deepEqual(stored.map((event) => [event.event, event.principal, event.fields['required']]), [['authz.denied', 'user:u9', 'users:write']]);
+  });
+
+  it('refusal gates and bursts key IPv6 clients by /64: rotating addresses inside one /64 is not a new trail row each time', async () => {
+    const { app, stored, lines } = await buildApp();
+    app.get('/me', {
+      onRequest: (_request, _reply, done) => done(new PortcullisError('auth.token_invalid')),
+      config: { portcullis: { policy: policy.authenticated() } },
+    }, async () => ({}));
+    app.post('/v', { config: { portcullis: { policy: policy.public(), input: { body: z.strictObject({ n: z.number() }) } } } }, async () => ({ ok: true }));
+    for (let i = 1; i <= 6; i += 1) assert.equal((await app.inject({ url: '/me', remoteAddress: `2001:db8:7:7:${i.toString(16)}::1` })).statusCode, 401);
+    assert.equal((await app.inject({ url: '/me', remoteAddress: '2001:db8:7:8::1' })).statusCode, 401);
+    for (let i = 1; i <= 3; i += 1) {
+      assert.equal((await app.inject({ method: 'POST', url: '/v', payload: { n: 'x' }, remoteAddress: `2001:db8:9:9::${i.toString(16)}` })).statusCode, 400);
+    }
+    await app.flushSecurityEvents();
+    assert.equal(lines.filter((line) => line['event'] === 'auth.credential_rejected').length, 7, 'every refusal is still logged');
+    const rejected = stored.filter((event) => event.event === 'auth.credential_rejected');
+    assert.deepEqual(rejected.map((event) => event.clientAddress), ['2001:db8:7:7:1::1', '2001:db8:7:8::1'], 'one row per /64, code and minute');
+    assert.equal(stored.filter((event) => event.event === 'input.validation_burst').length, 1, 'three addresses of one /64 make one burst');
+    await app.close();
+  });
+
+  it('events that cannot be written at close are logged with their count, and later onClose hooks still run', async () => {
+    const { app, lines } = await buildApp({
+      securityEvents: { trail: { append: () => Promise.reject(new Error('database is down')) }, queue: { flushIntervalMs: 10_000, retryDelayMs: 5, maxRetryDelayMs: 10 }, closeTimeoutMs: 50 },
+    });
+    let laterHookRan = false;
+    app.addHook('onClose', async () => {
+      laterHookRan = true;
+    });
+    app.get('/p', { config: { portcullis: { policy: policy.public() } } }, async (request) => {
+      void request.securityEvent('auth.logout');
+      void request.securityEvent('auth.logout');
+      return {};
+    });
+    assert.equal((await app.inject({ url: '/p' })).statusCode, 200);
+    await app.close();
+    assert.ok(laterHookRan, 'the database and Redis hooks after it still run');
+    const report = lines.filter((line) => line['event'] === 'audit.write_failed' && line['stage'] === 'close');
+    assert.equal(report.length, 1);
+    assert.equal(report[0]?.['unwritten'], 2);
+    assert.equal(report[0]?.['level'], 50, 'at error level');
   });
 });

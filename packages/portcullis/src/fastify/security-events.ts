@@ -17,6 +17,7 @@ import {
   type SecurityEventName,
   type SecurityOutcome,
 } from '../audit/index.js';
+import { addressKey } from '../ratelimit/index.js';
 
 /**
  * E3/E4 in Fastify: `request.securityEvent(name, fields)` fills the request id, client address,
@@ -51,7 +52,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     /**
      * Emits a security event about this request (E3). Returns a promise only when the audit
-     * queue is full: await it (back-pressure) where the caller can.
+     * queue is full: await it (back-pressure) where the caller can. When its waiters are full too
+     * (the database is down), the promise rejects with `service.overloaded` (503): the event was
+     * logged but not stored, and the refusal is counted and logged as `audit.write_failed`.
      */
     securityEvent(name: SecurityEventName, fields?: SecurityEventFields, options?: RequestEventOptions): Promise<void> | undefined;
   }
@@ -154,7 +157,9 @@ export function wireSecurityEvents(app: FastifyInstance, options: SecurityEventO
   app.decorate('flushSecurityEvents', () => bus.flush());
   app.decorate('closeSecurityEvents', () => bus.close(options.closeTimeoutMs ?? 10_000));
   app.addHook('onClose', async () => {
-    await bus.close(options.closeTimeoutMs ?? 10_000);
+    // The bus logged the unwritten count (audit.write_failed); a rejection here would stop the
+    // app's other onClose hooks (the database and Redis would be left open).
+    await bus.close(options.closeTimeoutMs ?? 10_000).catch(() => undefined);
   });
 
   return {
@@ -162,12 +167,12 @@ export function wireSecurityEvents(app: FastifyInstance, options: SecurityEventO
     refused(request, code) {
       if (CREDENTIAL_REFUSALS.has(code)) {
         // All logged and counted; a flood of bad credentials is one trail row per address, code and minute.
-        void request.securityEvent('auth.credential_rejected', { code }, { trail: credentialTrail.admits(`${code}|${request.clientAddress || request.ip}`) });
+        // Keyed like the rate limiter (an IPv6 /64 is one key): rotating addresses inside a /64 is not a new row each time.
+        void request.securityEvent('auth.credential_rejected', { code }, { trail: credentialTrail.admits(`${code}|${addressKey(request.clientAddress || request.ip)}`) });
         return;
       }
       if (bursts === undefined || !INPUT_REFUSALS.has(code)) return;
-      const address = request.clientAddress || request.ip;
-      const crossing = bursts.record(address);
+      const crossing = bursts.record(addressKey(request.clientAddress || request.ip));
       if (crossing === undefined) return;
       void request.securityEvent('input.validation_burst', { count: crossing.count, windowMs: bursts.windowMs, firstAt: new Date(crossing.firstAt).toISOString(), lastCode: code });
     },

@@ -188,6 +188,19 @@ describe('outbound client: redirects, rebinding, limits', () => {
     assert.equal(res.redirects, 0);
   });
 
+  it('opens a fresh connection for every call, so each one passes the connect-time lookup check', async () => {
+    // The server offers keep-alive; a pooled socket would let a second call skip the lookup (and
+    // reach whatever a rebinding name now points to). Sequential calls, after the first has ended.
+    const connectionsBefore = publicLike.connections();
+    const lookupsBefore = dns.calls('public.test');
+    for (let call = 0; call < 2; call++) {
+      const res = await client.request(`http://public.test:${publicLike.port}/ok`);
+      assert.equal(res.status, 200);
+    }
+    assert.equal(publicLike.connections() - connectionsBefore, 2, 'two calls, two TCP connections');
+    assert.equal(dns.calls('public.test') - lookupsBefore, 2, 'each connection resolved and checked the name');
+  });
+
   it('refuses redirects into forbidden space, by literal, by name and by spelling', async () => {
     const F = forbidden.port;
     for (const to of [`http://127.0.0.2:${F}/`, `http://internal.test:${F}/`, `http://[::ffff:127.0.0.2]:${F}/`, `http://2130706434:${F}/`, 'http://169.254.169.254/latest/meta-data/']) {

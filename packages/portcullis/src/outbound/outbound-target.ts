@@ -10,6 +10,13 @@ import type { AddressPolicy, ForbiddenReason } from './forbidden-addresses.js';
  * place such a host is checked. Hosts are judged after WHATWG URL parsing, which turns every
  * legacy IPv4 spelling (`2130706433`, `0x7f.1`, `017700000001`, `127.1`) into dotted decimal.
  * Errors never carry the URL: it may hold a token in its query.
+ *
+ * Names reserved for the local machine or link are refused here too, as a literal would be:
+ * `localhost` and every `*.localhost` (RFC 6761 section 6.3: resolvers answer them with loopback)
+ * and `*.local` (RFC 6762 multicast DNS: devices on the server's own link, answered by whoever
+ * is on it). The connect-time lookup would refuse the loopback and link-local answers anyway;
+ * refusing the name at creation gives the client the answer at once, and does not depend on how
+ * a given resolver treats these names (mDNS answers can be any address a neighbour chooses).
  */
 
 export const DEFAULT_ALLOWED_PORTS: readonly number[] = Object.freeze([80, 443]);
@@ -52,6 +59,12 @@ export function addressRefused(reason: ForbiddenReason, via: 'host' | 'resolved'
   return new PortcullisError('outbound.address_refused', { detail: `${subject} ${REASON_WORDS[reason]}.` });
 }
 
+/** True for `localhost`, `*.localhost` and `*.local`, with or without the root's trailing dot. */
+function isLocalOnlyName(hostname: string): boolean {
+  const name = hostname.replace(/\.+$/, '');
+  return name === 'localhost' || name.endsWith('.localhost') || name === 'local' || name.endsWith('.local');
+}
+
 function parseUrl(raw: string | URL): URL {
   if (raw instanceof URL) return new URL(raw.href);
   if (typeof raw !== 'string' || raw.length > 8192) throw new PortcullisError('outbound.url_invalid');
@@ -65,7 +78,7 @@ function parseUrl(raw: string | URL): URL {
 /**
  * Checks `raw` against the rules and returns where to connect, or throws a coded error:
  * `outbound.url_invalid`, `outbound.scheme_refused`, `outbound.credentials_refused`,
- * `outbound.port_refused` or `outbound.address_refused` (literal IP hosts).
+ * `outbound.port_refused` or `outbound.address_refused` (literal IP hosts, local-only names).
  *
  * @example
  * const target = checkOutboundUrl('https://hooks.example.com/in?token=t', rules);
@@ -82,6 +95,8 @@ export function checkOutboundUrl(raw: string | URL, rules: OutboundUrlRules): Ou
   if (literal) {
     const reason = rules.addresses.refusal(hostname);
     if (reason !== undefined) throw addressRefused(reason, 'host');
+  } else if (isLocalOnlyName(hostname)) {
+    throw new PortcullisError('outbound.address_refused', { detail: 'The host is a name reserved for the local machine or link (localhost, .local).' });
   }
   return { url, protocol: url.protocol, hostname, port, literal };
 }

@@ -39,6 +39,8 @@ export interface PublicLikeServer {
   readonly seen: { method: string; path: string; headers: IncomingMessage['headers']; body: string }[];
   /** Connections closed by the client before the answer ended. */
   aborted(): number;
+  /** TCP connections accepted so far (the server itself would keep each one alive for reuse). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,10 @@ export async function publicLikeServer(extra: Record<string, Handler> = {}): Pro
       return res.writeHead(404).end();
     });
   });
+  let accepted = 0;
+  server.on('connection', () => {
+    accepted++;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -119,6 +125,7 @@ export async function publicLikeServer(extra: Record<string, Handler> = {}): Pro
     base: `http://127.0.0.1:${port}`,
     seen,
     aborted: () => aborted,
+    connections: () => accepted,
     close: () =>
       new Promise((resolve) => {
         for (const timer of timers) clearInterval(timer);

@@ -15,6 +15,7 @@ import { registerWebhooks, type WebhookModule } from './webhooks/webhook-module.
 import { registerAttachments } from './attachments/attachments-module.js';
 import { registerAuditRoutes } from '../routes/audit-routes.js';
 import { securityEventOptionsFor } from './audit/security-event-options.js';
+import { startAuditCheckpoints } from './audit/audit-checkpoint.js';
 import { RBAC } from './permissions.js';
 import type { Mailer } from './mailer.js';
 import { buildServerRateLimits, type ServerRateLimits } from './rate-limits.js';
@@ -124,16 +125,26 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     { prefix: '/v1' },
   );
 
-  app.addHook('onReady', async () => webhooks?.start());
+  let checkpoints: { stop(): void } | undefined;
+  app.addHook('onReady', async () => {
+    webhooks?.start();
+    // E3: the chain head, logged where the database's writers cannot rewind it.
+    checkpoints = startAuditCheckpoints(app, parts.database.db, parts.config.audit.checkpointMs);
+  });
   app.addHook('onClose', async () => {
-    // Deliveries in flight finish (or time out) and are recorded before the database closes.
-    await webhooks?.close();
-    await apiKeys.close();
-    await identity.close();
-    // The trail's last events are written before its database closes.
-    await app.closeSecurityEvents();
-    await parts.redis?.close();
-    await parts.database.close();
+    checkpoints?.stop();
+    try {
+      // Deliveries in flight finish (or time out) and are recorded before the database closes.
+      await webhooks?.close();
+      await apiKeys.close();
+      await identity.close();
+      // The trail's last events are written before its database closes; a rejection (events the
+      // bus could not write) is already logged as audit.write_failed and still closes the rest.
+      await app.closeSecurityEvents();
+    } finally {
+      await parts.redis?.close();
+      await parts.database.close();
+    }
   });
   for (const warning of parts.config.warnings) void app.securityEvent('config.warning', { warning });
   return app;

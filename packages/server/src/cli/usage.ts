@@ -17,10 +17,14 @@ Commands:
       List every route: method, path, authorization policy, rate-limit
       policies, which inputs a schema checks, and any gap. Builds the app on
       a throwaway in-memory database. --strict exits 1 when a route has a gap.
-  audit verify [--json]
+  audit verify [--json] [--expect-head <seq>:<mac>]
       Walk the audit trail's hash chain and report the first row that was
       modified, deleted, reordered or inserted (exit 1, naming its sequence
-      number and what is wrong). Needs the server's APP_SECRET.
+      number and what is wrong). Needs the server's APP_SECRET. Rows cut off
+      the end with the head rewound are only caught against a head kept
+      outside the database: --expect-head takes the seq and mac of an
+      audit.checkpoint log line (or an earlier verify's head). --json prints
+      the verdict as one JSON line.
   help
       Show this text.
 

@@ -68,6 +68,25 @@ describe('loadConfig (A10)', () => {
     });
   });
 
+  it('OUTBOUND_ALLOW_ADDRESSES (V7): refused in production, single non-link-local addresses only elsewhere', () => {
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dir, ...STRONG, OUTBOUND_ALLOW_ADDRESSES: '127.0.0.1' }), {
+      code: 'config.invalid',
+      message: /OUTBOUND_ALLOW_ADDRESSES is for tests only and is refused in production/,
+    });
+    const test = { NODE_ENV: 'test', DATA_DIR: join(dir, 'dev') };
+    for (const entry of ['10.0.0.0/8', '127.0.0.1/31', '0.0.0.0/0', '::/0', 'fd00::/64', '::1/127', '127.0.0.1/', '127.0.0.1/032']) {
+      assert.throws(() => loadConfig({ ...test, OUTBOUND_ALLOW_ADDRESSES: entry }), { code: 'config.invalid', message: /OUTBOUND_ALLOW_ADDRESSES: .*single/ }, entry);
+    }
+    for (const entry of ['169.254.169.254', '169.254.0.1/32', 'fe80::1', 'febf::1/128', '::ffff:169.254.169.254', '127.0.0.1, 169.254.169.254']) {
+      assert.throws(() => loadConfig({ ...test, OUTBOUND_ALLOW_ADDRESSES: entry }), { code: 'config.invalid', message: /link-local/ }, entry);
+    }
+    for (const entry of ['127.0.0.1', '127.0.0.1/32', '::1', '::1/128', '10.1.2.3,::1']) {
+      const config = loadConfig({ ...test, OUTBOUND_ALLOW_ADDRESSES: entry });
+      assert.equal(config.webhooks.allowAddresses.length, entry.split(',').length, entry);
+      assert.ok(config.warnings.some((warning) => warning.includes('OUTBOUND_ALLOW_ADDRESSES is set')), entry);
+    }
+  });
+
   it('refuses malformed values, naming the variable', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ PORT: 'eighty' }, /PORT/],

@@ -77,17 +77,35 @@ export async function readAuditHead(db: Kysely<Database>): Promise<AuditChainHea
   return head === undefined ? undefined : { seq: Number(head.seq), mac: head.mac };
 }
 
-/** Every row in sequence order, a page at a time (the verifier's input; memory stays flat). */
-export async function* readAuditRecords(db: Kysely<Database>, pageSize = 1000): AsyncGenerator<AuditRecord> {
+/**
+ * Every row in sequence order, a page at a time (the verifier's input; memory stays flat). With
+ * `upToSeq` (the head the verifier read first), only rows up to it: on a live database the writer
+ * keeps appending while the pages are read, and rows committed after the head was read must not
+ * look like rows added beyond it. Rows past the head that a forger added are still found: they
+ * are beyond the head read *now*, which `verifyTrailTail` checks after the walk.
+ */
+export async function* readAuditRecords(db: Kysely<Database>, pageSize = 1000, upToSeq?: number): AsyncGenerator<AuditRecord> {
   let after = Number.NEGATIVE_INFINITY;
   for (;;) {
     let query = db.selectFrom('audit_events').selectAll().orderBy('seq').limit(pageSize);
     if (after !== Number.NEGATIVE_INFINITY) query = query.where('seq', '>', after);
+    if (upToSeq !== undefined) query = query.where('seq', '<=', upToSeq);
     const rows = await query.execute();
     for (const row of rows) yield fromRow(row);
     if (rows.length < pageSize) return;
     after = Number(rows[rows.length - 1]?.seq);
   }
+}
+
+/**
+ * After a walk bounded by the head read first: the highest stored seq, read *before* the head is
+ * read again. An append commits its rows and the head together and the head only grows, so a
+ * stored row beyond the head read afterwards was not written by the trail writer.
+ */
+export async function readRowsBeyondHead(db: Kysely<Database>): Promise<{ readonly maxSeq: number; readonly head: AuditChainHead | undefined }> {
+  const top = await db.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('top')).executeTakeFirst();
+  const maxSeq = top?.top === null || top?.top === undefined ? 0 : Number(top.top);
+  return { maxSeq, head: await readAuditHead(db) };
 }
 
 export interface AuditQuery {

@@ -11,6 +11,26 @@ import { AuthClient, newEmail, newPassword, ROOMY_LIMITS } from './identity.test
 // ALERT_WEBHOOK_URL (through the SSRF-safe client) however long the attack goes on, and an alert
 // URL that points at a forbidden address is refused and reported, never fetched.
 
+describe('failed-login alert with the server\'s default limits (E4)', () => {
+  it('sustained failed logins from one address raise exactly one alert, though the login limit refuses first', async () => {
+    // Only the defaults: RATE_LIMIT_AUTH (10 per 15 min) refuses long before ALERT_LOGIN_FAILURES (20).
+    const server = await startTestServer({ ...auditSecrets(), LOAD_SHED_MAX_DELAY_MS: '0' });
+    try {
+      const client = new AuthClient(server.url);
+      const email = newEmail('stuffed');
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i += 1) statuses.push((await client.login(i % 2 === 0 ? email : newEmail('sprayed'), newPassword())).status);
+      assert.deepEqual([statuses.filter((s) => s === 401).length, statuses.filter((s) => s === 429).length], [10, 30], statuses.join());
+      await server.app.flushSecurityEvents();
+      const alerts = server.logLines().filter((line) => line['event'] === 'alert.raised');
+      assert.equal(alerts.length, 1, 'one alert for the incident');
+      assert.deepEqual([alerts[0]?.['rule'], alerts[0]?.['key'], alerts[0]?.['count'], alerts[0]?.['triggeredBy']], ['login_failures_by_address', '127.0.0.1', 20, 'ratelimit.exceeded']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('alerts to a webhook (E4)', () => {
   let receiver: Server;
   let port: number;

@@ -1,6 +1,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { openDatabase, type AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
@@ -19,7 +20,7 @@ describeEachDatabase('audit trail (E3)', (target) => {
   let database: AppDatabase;
   let client: AuthClient;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, ...secrets, DATABASE_URL: target.databaseUrl });
+    server = await startTestServer({ ...ROOMY_LIMITS, ...secrets, DATABASE_URL: target.databaseUrl, AUDIT_CHECKPOINT_MS: '1000' });
     database = await openDatabase(target.target);
     client = new AuthClient(server.url);
   });
@@ -93,6 +94,41 @@ describeEachDatabase('audit trail (E3)', (target) => {
     const wrongKey = await runAuditVerify(target.databaseUrl, { ...secrets, APP_SECRET: randomBytes(48).toString('base64url') });
     assert.equal(wrongKey.code, 1);
     assert.match(wrongKey.stderr, /row 1 \(modified\)/, 'without the server secret nothing verifies');
+  });
+
+  it('a tail cut off with the head rewound passes verify alone, and fails against an audit.checkpoint (--expect-head)', async () => {
+    const rows = await trailRows(server, database);
+    const last = rows.at(-1)!;
+    const checkpoints = () => server.logLines().filter((line) => line['event'] === 'audit.checkpoint');
+    const deadline = Date.now() + 5000;
+    while (!checkpoints().some((line) => line['seq'] === Number(last.seq)) && Date.now() < deadline) await sleep(50);
+    const checkpoint = checkpoints().at(-1);
+    assert.deepEqual([checkpoint?.['seq'], checkpoint?.['mac'], checkpoint?.['level']], [Number(last.seq), last.mac, 30], 'the head is logged, outside the database');
+    const anchor = `${String(checkpoint?.['seq'])}:${String(checkpoint?.['mac'])}`;
+    const anchored = await runAuditVerify(target.databaseUrl, secrets, ['--expect-head', anchor]);
+    assert.equal(anchored.code, 0, anchored.stderr);
+
+    const db = database.db;
+    const keep = rows.at(-3)!;
+    await sql`delete from audit_events where seq > ${Number(keep.seq)}`.execute(db);
+    await sql`update audit_chain_head set seq = ${Number(keep.seq)}, mac = ${keep.mac} where id = 1`.execute(db);
+    try {
+      const alone = await runAuditVerify(target.databaseUrl, secrets);
+      assert.equal(alone.code, 0, 'without an anchor the cut is invisible (what the README says)');
+      const caught = await runAuditVerify(target.databaseUrl, secrets, ['--expect-head', anchor]);
+      assert.equal(caught.code, 1, caught.stdout);
+      assert.match(caught.stderr, new RegExp(`^error: audit trail broken at row ${Number(keep.seq) + 1} \\(truncated\\)`));
+      const json = await runAuditVerify(target.databaseUrl, secrets, ['--json', '--expect-head', anchor]);
+      assert.equal(json.code, 1);
+      assert.equal((JSON.parse(json.stdout) as { problem: string }).problem, 'truncated');
+      const malformed = await runAuditVerify(target.databaseUrl, secrets, ['--expect-head', 'latest']);
+      assert.equal(malformed.code, 2);
+    } finally {
+      await db.insertInto('audit_events').values(rows.slice(-2)).execute();
+      await sql`update audit_chain_head set seq = ${Number(last.seq)}, mac = ${last.mac} where id = 1`.execute(db);
+    }
+    const restored = await runAuditVerify(target.databaseUrl, secrets, ['--expect-head', anchor]);
+    assert.equal(restored.code, 0, restored.stderr);
   });
 
   if (target.label === 'postgres') {

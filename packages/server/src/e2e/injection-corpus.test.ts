@@ -250,6 +250,24 @@ describeEachDatabase('injection corpus through every input-taking route (V1, V2)
     assert.ok(checked >= 25, `only ${checked} schemas checked`);
   });
 
+  it('refuses any query parameter on every GET route that declares no query schema (V1)', async () => {
+    // Path parameters are checked first: only routes whose ids we hold reach the query check.
+    const queryless = server.app.portcullisRoutes().filter((route) => route.method === 'GET' && !route.validates.query && world.knowsParams(route));
+    assert.ok(queryless.length >= 10, `only ${queryless.length} GET routes without a query schema`);
+    for (const path of ['/v1/users/me', '/v1/webhooks', '/v1/webhooks/:id', '/v1/auth/sessions']) assert.ok(queryless.some((route) => route.path === path), path);
+    for (const route of queryless) {
+      const caller = await world.callerFor(route);
+      const path = fillPath(route.path, world.realParams(route));
+      for (const query of ['foo=1', 'isAdmin=true']) {
+        const res = await send(server, { method: 'GET', path: `${path}?${query}`, headers: caller.headers });
+        const problem = assertProblem(res, 400, 'request.validation_failed');
+        assert.deepEqual(problem['errors'], [{ field: 'query', code: 'unrecognized_keys', message: 'Unknown field: not allowed here' }], `${route.path}?${query}`);
+        assert.ok(!res.text.includes('isAdmin') && !res.text.includes('foo'), `${route.path}: the parameter name is echoed`);
+      }
+    }
+    assert.equal((await send(server, { method: 'GET', path: '/v1/users/me', headers: world.admin.headers })).status, 200, 'the same route without a query answers');
+  });
+
   it('answers every attack with a 2xx or a 4xx problem+json that leaks nothing, and changes nothing it should not', async (t) => {
     let sent = 0;
     const statuses = new Map<number, number>();

@@ -7,6 +7,7 @@ import type { AppDatabase } from '../db/open-database.js';
 import { request, type TestResponse } from '../test-support/http-client.js';
 import type { TestServer } from '../test-support/test-server.js';
 import { AuthClient, newEmail, newPassword, type Account } from './identity.test-helpers.js';
+import { oneFile, png, sendBytes } from './attachments.test-helpers.js';
 import { insertOrganisation, insertTestComment, insertTestPost } from './posts.test-helpers.js';
 
 /**
@@ -57,6 +58,10 @@ export class FuzzWorld {
   postId!: string;
   commentId!: string;
   targetKeyId!: string;
+  webhookId!: string;
+  attachmentId!: string;
+  /** A second session of the caller of `DELETE /v1/auth/sessions/:id`, so that route reaches its handler. */
+  otherSessionId!: string;
   readonly #ownCallers = new Map<string, Caller>();
 
   constructor(
@@ -99,6 +104,23 @@ export class FuzzWorld {
     this.postId = post.json()['id'] as string;
     assert.equal((await this.client.send('POST', `/v1/posts/${this.postId}/publish`, { headers: this.admin.headers })).status, 200);
     this.commentId = await insertTestComment(this.database, this.postId, this.admin.account.id);
+    const webhook = await this.client.send('POST', '/v1/webhooks', { headers: this.admin.headers, body: { url: 'https://hooks.example.com/in', events: ['post.created'] } });
+    assert.equal(webhook.status, 201, webhook.text);
+    this.webhookId = webhook.json()['id'] as string;
+    const form = oneFile(png(), 'fuzz.png', 'image/png');
+    const upload = await sendBytes(this.server.url, { method: 'POST', path: `/v1/posts/${this.postId}/attachments`, headers: { ...this.admin.headers, 'content-type': form.contentType }, body: form.body });
+    assert.equal(upload.status, 201, upload.body.toString('utf8'));
+    this.attachmentId = upload.json()['id'] as string;
+    // The sessions route is called by an account of its own (callerFor): give it a second session to name.
+    const sessionOwner = await this.register('fuzzsessions');
+    const sessionCaller = await this.signedIn(sessionOwner);
+    await this.signedIn(sessionOwner);
+    const sessions = await this.client.send('GET', '/v1/auth/sessions', { headers: sessionCaller.headers });
+    assert.equal(sessions.status, 200, sessions.text);
+    const other = (sessions.json()['sessions'] as { id: string; current: boolean }[]).find((session) => !session.current);
+    assert.ok(other !== undefined, 'a second session');
+    this.otherSessionId = other.id;
+    this.#ownCallers.set('DELETE /v1/auth/sessions/:id', sessionCaller);
     return this;
   }
 
@@ -127,9 +149,11 @@ export class FuzzWorld {
   }
 
   #knownParam(path: string, name: string): string | undefined {
-    if (path.startsWith('/v1/posts/:id')) return name === 'id' ? this.postId : name === 'commentId' ? this.commentId : undefined;
+    if (path.startsWith('/v1/posts/:id')) return name === 'id' ? this.postId : name === 'commentId' ? this.commentId : name === 'attachmentId' ? this.attachmentId : undefined;
     if (path.startsWith('/v1/admin/users/:id')) return this.victim.id;
     if (path.startsWith('/v1/api-keys/:id')) return this.targetKeyId;
+    if (path.startsWith('/v1/webhooks/:id')) return this.webhookId;
+    if (path.startsWith('/v1/auth/sessions/:id')) return this.otherSessionId;
     return undefined;
   }
 
@@ -149,6 +173,7 @@ export class FuzzWorld {
       'POST /v1/posts': () => ({ title: 'fuzz title', body: 'fuzz body', visibility: 'private' }),
       'PATCH /v1/posts/:id': () => ({ title: 'fuzz title' }),
       'POST /v1/posts/:id/comments': () => ({ body: 'fuzz comment' }),
+      'POST /v1/webhooks': () => ({ url: 'https://hooks.example.com/in', events: ['post.created'] }),
       'PATCH /v1/users/me': () => ({ name: 'Fuzz Admin' }),
     };
     return bases[`${route.method} ${route.path}`]?.() ?? {};

@@ -322,21 +322,10 @@ describe('webhooks: configuration', () => {
       const client = new AuthClient(server.url);
       const account = await client.register('strict');
       const tokens = await client.signIn(account);
+      // A loopback literal, and localhost (a name reserved for this machine, refused as a name since V7's review).
       for (const url of [`${receiver.base}/hook`, `http://localhost:${receiver.port}/hook`]) {
         const res = await client.send('POST', '/v1/webhooks', { token: tokens.accessToken, body: { url, events: ['post.created'] } });
-        if (url.includes('localhost')) {
-          // A name passes creation; its addresses are checked when a delivery connects.
-          assert.equal(res.status, 201, res.text);
-          const id = res.json()['id'] as string;
-          await client.send('POST', `/v1/webhooks/${id}/test`, { token: tokens.accessToken });
-          const shown = await eventually('the refused delivery', async () => {
-            const body = (await client.send('GET', `/v1/webhooks/${id}`, { token: tokens.accessToken })).json() as { deliveries: { status: string; lastError: string | null }[] };
-            return body.deliveries[0]?.status === 'failed' ? body.deliveries[0] : undefined;
-          });
-          assert.equal(shown.lastError, 'outbound.address_refused');
-        } else {
-          assertProblem(res, 400, 'outbound.address_refused');
-        }
+        assertProblem(res, 400, 'outbound.address_refused');
       }
       assert.equal(receiver.deliveries.length, 0, 'the receiver was reached without the allowlist');
       assert.ok(!server.logText().includes('OUTBOUND_ALLOW_ADDRESSES is set'));

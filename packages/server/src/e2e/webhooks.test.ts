@@ -114,6 +114,13 @@ describeEachDatabase('webhooks: the /v1/webhooks routes', (target) => {
       ['http://[fe80::1]/', 'outbound.address_refused'],
       ['http://0/', 'outbound.address_refused'],
       ['http://[64:ff9b::a00:1]/', 'outbound.address_refused'],
+      // Names reserved for this machine (RFC 6761) and its link (mDNS, RFC 6762), any case, trailing dot or not.
+      ['http://localhost/in', 'outbound.address_refused'],
+      ['https://LOCALHOST./in', 'outbound.address_refused'],
+      [`http://hooks.localhost:${receiver.port}/in`, 'outbound.address_refused'],
+      ['https://a.b.localhost./in', 'outbound.address_refused'],
+      ['https://printer.local/in', 'outbound.address_refused'],
+      ['https://printer.local./in', 'outbound.address_refused'],
       ['not a url', 'outbound.url_invalid'],
     ];
     for (const [url, code] of cases) {

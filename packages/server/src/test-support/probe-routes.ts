@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { policy } from 'portcullis/authz';
+import { z } from 'zod';
 import type { ServerRateLimits } from '../app/rate-limits.js';
 
 /**
@@ -15,6 +16,9 @@ export const probeCounters = { slowStarted: 0 };
 /** Probes are open to anyone: they stand in for public routes. */
 const OPEN = policy.public();
 const OPEN_CONFIG = { portcullis: { policy: OPEN } };
+/** A route with no query schema refuses every query parameter (V1): probes reading one declare it. */
+const withQuery = (names: readonly string[]) => ({ portcullis: { policy: OPEN, input: { query: z.strictObject(Object.fromEntries(names.map((name) => [name, z.string().max(10_000).optional()]))) } } });
+const MS_QUERY = withQuery(['ms']);
 
 export function registerProbeRoutes(v1: FastifyInstance, context?: { readonly rateLimits: ServerRateLimits }): void {
   if (context !== undefined) {
@@ -26,40 +30,40 @@ export function registerProbeRoutes(v1: FastifyInstance, context?: { readonly ra
     });
   }
 
-  v1.post('/probe/echo', { config: OPEN_CONFIG }, async (request) => ({ received: request.body }));
+  v1.post('/probe/echo', { config: withQuery(['token']) }, async (request) => ({ received: request.body }));
 
   v1.post('/probe/small', { bodyLimit: 64, config: OPEN_CONFIG }, async (request) => ({ received: request.body }));
 
   v1.post('/probe/shallow', { config: { portcullis: { policy: OPEN, jsonDepth: 2 } } }, async (request) => ({ received: request.body }));
 
-  v1.get('/probe/boom', { config: OPEN_CONFIG }, async () => {
+  v1.get('/probe/boom', { config: withQuery(['access_token']) }, async () => {
     const error = new Error(`query failed: ${LEAKY_SQL} at /srv/app/src/secret-module.ts:42 token=${LEAKY_SECRET}`);
     Object.assign(error, { apiKey: LEAKY_SECRET, query: LEAKY_SQL });
     throw error;
   });
 
-  v1.get('/probe/client', { config: OPEN_CONFIG }, async (request) => ({ clientAddress: request.clientAddress, secure: request.secureTransport }));
+  v1.get('/probe/client', { config: withQuery(['page', 'sort']) }, async (request) => ({ clientAddress: request.clientAddress, secure: request.secureTransport }));
 
-  v1.get('/probe/slow', { handlerTimeout: 300, config: OPEN_CONFIG }, async (request) => {
+  v1.get('/probe/slow', { handlerTimeout: 300, config: MS_QUERY }, async (request) => {
     const ms = Number((request.query as Record<string, string>)['ms'] ?? '0');
     await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5_000)));
     return { waited: ms };
   });
 
-  v1.get('/probe/slow-default', { config: OPEN_CONFIG }, async (request) => {
+  v1.get('/probe/slow-default', { config: MS_QUERY }, async (request) => {
     const ms = Number((request.query as Record<string, string>)['ms'] ?? '0');
     await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5_000)));
     return { waited: ms };
   });
 
-  v1.get('/probe/slow-own-timeout', { handlerTimeout: 5_000, config: OPEN_CONFIG }, async (request) => {
+  v1.get('/probe/slow-own-timeout', { handlerTimeout: 5_000, config: MS_QUERY }, async (request) => {
     probeCounters.slowStarted += 1;
     const ms = Number((request.query as Record<string, string>)['ms'] ?? '0');
     await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5_000)));
     return { waited: ms };
   });
 
-  v1.get('/probe/block', { config: OPEN_CONFIG }, async (request) => {
+  v1.get('/probe/block', { config: MS_QUERY }, async (request) => {
     // Holds the event loop, as a CPU-bound handler would (load shedding tests).
     const until = Date.now() + Math.min(Number((request.query as Record<string, string>)['ms'] ?? '0'), 5_000);
     while (Date.now() < until) {

@@ -13,6 +13,8 @@ export interface AuditConfig {
   readonly batchSize: number;
   /** Events held before emitters wait for the database (back-pressure, never loss). */
   readonly queueCapacity: number;
+  /** How often the chain head is logged as `audit.checkpoint` (only when it moved). */
+  readonly checkpointMs: number;
   readonly alerts: {
     readonly enabled: boolean;
     readonly loginFailures: number;
@@ -36,6 +38,7 @@ const auditEnv = z.object({
   AUDIT_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(100),
   AUDIT_BATCH_SIZE: count(5000).default(200),
   AUDIT_QUEUE_CAPACITY: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
+  AUDIT_CHECKPOINT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
   ALERTS_ENABLED: flag.default(true),
   ALERT_LOGIN_FAILURES: count(100_000).default(20),
   ALERT_LOGIN_FAILURES_WINDOW_MS: windowMs.default(300_000),
@@ -65,6 +68,7 @@ export function resolveAuditConfig(env: NodeJS.ProcessEnv, production: boolean):
     flushMs: e.AUDIT_FLUSH_MS,
     batchSize: e.AUDIT_BATCH_SIZE,
     queueCapacity: e.AUDIT_QUEUE_CAPACITY,
+    checkpointMs: e.AUDIT_CHECKPOINT_MS,
     alerts: {
       enabled: e.ALERTS_ENABLED,
       loginFailures: e.ALERT_LOGIN_FAILURES,

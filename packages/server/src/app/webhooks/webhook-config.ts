@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { PortcullisError } from 'portcullis/errors';
-import { createAddressPolicy } from 'portcullis/outbound';
+import { isIP } from 'node:net';
+import { createAddressPolicy, forbiddenReason } from 'portcullis/outbound';
 
 /**
  * Settings of the outbound client and the webhook dispatcher (V7), read with the rest of the
  * configuration (loadConfig calls this). OUTBOUND_ALLOW_ADDRESSES exists for tests that need a
  * loopback server to stand in for a public one: when it is set, start-up logs a configuration
- * warning. The README's "Webhooks and outbound requests" section documents each variable.
+ * warning; under NODE_ENV=production it is refused, and everywhere each entry must be one address
+ * (a bare address, /32 or /128: a block would open a whole network) outside link-local
+ * (169.254.0.0/16 holds the cloud metadata service, fe80::/10 the neighbours of every interface). The README's "Webhooks and outbound requests" section documents each variable.
  */
 export interface WebhookConfig {
   /** Addresses or CIDR blocks outbound requests may reach despite the SSRF rules. Empty in production. */
@@ -49,6 +52,21 @@ function fail(detail: string): never {
   throw new PortcullisError('config.invalid', { detail });
 }
 
+/**
+ * One OUTBOUND_ALLOW_ADDRESSES entry: a single address (`a.b.c.d`, `a.b.c.d/32`, `x::y`, `x::y/128`)
+ * that is not link-local, embedded forms (`::ffff:169.254.169.254`) included. Never echoes the entry.
+ */
+function checkAllowedAddress(entry: string): void {
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) fail('OUTBOUND_ALLOW_ADDRESSES: each entry must be a single IP address');
+  if (slash !== -1 && entry.slice(slash + 1) !== (family === 4 ? '32' : '128')) {
+    fail('OUTBOUND_ALLOW_ADDRESSES: each entry must be a single address (/32 or /128), not a block');
+  }
+  if (forbiddenReason(address) === 'link_local') fail('OUTBOUND_ALLOW_ADDRESSES: link-local addresses (169.254.0.0/16, fe80::/10) cannot be allowed');
+}
+
 /** Throws `config.invalid` naming the variable. */
 export function resolveWebhookConfig(env: NodeJS.ProcessEnv, warnings: string[]): WebhookConfig {
   const parsed = webhookEnv.safeParse(env);
@@ -58,10 +76,12 @@ export function resolveWebhookConfig(env: NodeJS.ProcessEnv, warnings: string[])
   }
   const e = parsed.data;
   const allowAddresses = e.OUTBOUND_ALLOW_ADDRESSES.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (allowAddresses.length > 0 && env['NODE_ENV'] === 'production') fail('OUTBOUND_ALLOW_ADDRESSES is for tests only and is refused in production');
+  for (const entry of allowAddresses) checkAllowedAddress(entry);
   try {
     createAddressPolicy({ allow: allowAddresses });
   } catch {
-    fail('OUTBOUND_ALLOW_ADDRESSES: each entry must be an IP address or CIDR block');
+    fail('OUTBOUND_ALLOW_ADDRESSES: each entry must be a single IP address');
   }
   if (e.WEBHOOK_RETRY_MAX_MS < e.WEBHOOK_RETRY_BASE_MS) fail('WEBHOOK_RETRY_MAX_MS must be at least WEBHOOK_RETRY_BASE_MS');
   if (allowAddresses.length > 0) {
