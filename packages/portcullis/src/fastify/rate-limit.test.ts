@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { createRateLimitPolicy, type LimitSpec } from '../ratelimit/index.js';
 import { portcullisPlugin, portcullisServerOptions, type PortcullisFastifyOptions, type RouteRateLimit } from './index.js';
 
@@ -96,7 +97,7 @@ describe('rate limit checkpoint (Fastify)', () => {
   it('skip-successful counts only failed attempts', async () => {
     const login: RouteRateLimit = { policy: createRateLimitPolicy({ name: 'login', limit: fixed(2) }), skipSuccessful: true };
     const app = await appWith({}, (a) => {
-      a.post('/login', { config: { portcullis: { rateLimit: { limits: [login] } } } }, async (request, reply) => {
+      a.post('/login', { config: { portcullis: { rateLimit: { limits: [login] }, input: { query: z.strictObject({ ok: z.enum(['0', '1']) }) } } } }, async (request, reply) => {
         const ok = (request.query as Record<string, string>)['ok'] === '1';
         return ok ? { ok } : reply.code(401).send({ ok });
       });
