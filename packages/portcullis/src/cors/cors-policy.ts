@@ -29,7 +29,8 @@ export interface CorsPolicy {
 
 const DEFAULT_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const DEFAULT_ALLOWED_HEADERS = ['authorization', 'content-type', 'x-request-id', 'x-api-key', 'x-csrf-token'];
-const DEFAULT_EXPOSED_HEADERS = ['x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after'];
+/** Read by browser clients: the request id, the quota, and the API version lifecycle (L2). */
+const DEFAULT_EXPOSED_HEADERS = ['x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after', 'deprecation', 'sunset', 'link'];
 
 function refuse(detail: string): never {
   throw new PortcullisError('config.invalid', { detail });

@@ -91,6 +91,7 @@ export const errorCatalogue = {
   'outbound.timeout': { status: 504, title: 'The remote host did not answer in time', slug: 'outbound-timeout' },
   'outbound.too_many_redirects': { status: 502, title: 'The remote host redirected too many times', slug: 'outbound-too-many-redirects' },
   'outbound.redirect_invalid': { status: 502, title: 'The remote host sent an unusable redirect', slug: 'outbound-redirect-invalid' },
+  'outbound.redirect_refused': { status: 502, title: 'The remote host redirected a request body to another origin', slug: 'outbound-redirect-refused' },
   'outbound.response_too_large': { status: 502, title: 'The remote answer is too large', slug: 'outbound-response-too-large' },
   'outbound.status_refused': { status: 502, title: 'The remote host answered with an unexpected status', slug: 'outbound-status-refused' },
   'outbound.content_type_refused': { status: 502, title: 'The remote answer is not JSON', slug: 'outbound-content-type-refused' },

@@ -1,3 +1,5 @@
+import { fieldOf, walkJson } from './json-path.js';
+
 /**
  * V2: keys that must never reach a handler. `__proto__`, `constructor` and `prototype` are the
  * prototype-pollution vectors (a later `Object.assign` or deep merge turns them into a takeover);
@@ -53,4 +55,23 @@ export function containsForbiddenKey(value: unknown, allowDottedKeys = false): b
     }
   }
   return false;
+}
+
+/** Where a refused key is shown: the path of its parent, then this placeholder (never the key). */
+export const FORBIDDEN_KEY_FIELD = '<forbidden key>';
+
+/**
+ * The fields (`body.profile.<forbidden key>`) of the first `limit` forbidden keys, in document
+ * order; run only once `containsForbiddenKey` has found one, so accepted bodies never pay for it.
+ */
+export function forbiddenKeyFields(value: unknown, where: string, allowDottedKeys = false, limit = 20): string[] {
+  const fields: string[] = [];
+  walkJson(value, (key, _child, parentSteps) => {
+    if (isForbiddenKey(key, allowDottedKeys)) {
+      const field = fieldOf(where, parentSteps, FORBIDDEN_KEY_FIELD);
+      if (!fields.includes(field)) fields.push(field);
+    }
+    return fields.length < limit;
+  });
+  return fields;
 }

@@ -69,6 +69,29 @@ describe('parseJsonBody', () => {
     assert.throws(() => parseJsonBody('{"__proto__":{"x":1}}'), { code: 'request.forbidden_key' });
   });
 
+  it('lists each forbidden key by the path of its parent, never echoing the key', () => {
+    const fieldsOf = (text: string, rules = {}) => {
+      try {
+        parseJsonBody(text, rules);
+      } catch (error) {
+        const coded = error as { code: string; fieldErrors?: { field: string; code: string; message: string }[] };
+        assert.equal(coded.code, 'request.forbidden_key');
+        for (const entry of coded.fieldErrors ?? []) assert.equal(entry.code, 'forbidden_key');
+        return (coded.fieldErrors ?? []).map((entry) => entry.field);
+      }
+      return assert.fail(`${text} was accepted`);
+    };
+    assert.deepEqual(fieldsOf('{"__proto__":{"x":1}}'), ['body.<forbidden key>']);
+    assert.deepEqual(fieldsOf('{"profile":{"$where":"1","name":"a"},"items":[{"ok":1},{"a.b":2}]}'), ['body.profile.<forbidden key>', 'body.items[1].<forbidden key>']);
+    assert.deepEqual(fieldsOf('[{"constructor":{}}]'), ['body[0].<forbidden key>']);
+    // A key on the way that is not a plain identifier is hidden too.
+    const hostile = fieldsOf('{"<img src=x onerror=alert(1)>":{"$gt":""}}');
+    assert.deepEqual(hostile, ['body.<key>.<forbidden key>']);
+    const wide = fieldsOf(JSON.stringify(Object.fromEntries(Array.from({ length: 50 }, (_, index) => [`k${index}`, { $ne: 1 }]))));
+    assert.equal(wide.length, 20, 'the list is bounded');
+    for (const text of ['{"$where":"x"}', '{"a":{"__proto__":{}}}']) assert.ok(fieldsOf(text).every((field) => !field.includes('$') && !field.includes('proto')), text);
+  });
+
   it('never pollutes Object.prototype', () => {
     assert.throws(() => parseJsonBody('{"__proto__":{"polluted":true}}'));
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);

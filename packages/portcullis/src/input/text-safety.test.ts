@@ -18,6 +18,23 @@ describe('unsafe text (V2)', () => {
     assert.deepEqual(parseJsonBody('{"a":"\\ud83d\\ude00","b":"\\\\u0000"}'), { a: '\uD83D\uDE00', b: '\\u0000' });
   });
 
+  it('lists each field holding unsafe text; an unsafe key is shown by a placeholder', () => {
+    const fieldsOf = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        const coded = error as { code: string; fieldErrors?: { field: string; code: string }[] };
+        assert.equal(coded.code, 'request.invalid_text');
+        for (const entry of coded.fieldErrors ?? []) assert.equal(entry.code, 'invalid_text');
+        return (coded.fieldErrors ?? []).map((entry) => entry.field);
+      }
+      return assert.fail('accepted');
+    };
+    assert.deepEqual(fieldsOf(() => parseJsonBody('{"title":"x\\u0000","tags":["ok","\\ud800"],"profile":{"\\u0000k":1}}')), ['body.title', 'body.tags[1]', 'body.profile.<invalid key>']);
+    assert.deepEqual(fieldsOf(() => parseJsonBody('"\\uDC00"')), ['body']);
+    assert.deepEqual(fieldsOf(() => assertSafeUrlText('/v1/posts?q=a%00b')), ['url']);
+  });
+
   it('agrees with a full walk on any JSON value', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' }), fc.boolean(), (value, spoil) => {

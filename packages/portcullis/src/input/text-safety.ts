@@ -6,7 +6,8 @@
  * its way to storage, so what is stored differs from what was checked. Both are refused at the
  * door, in JSON keys and values and in the URL, the same on every database.
  */
-import { PortcullisError } from '../errors/index.js';
+import { PortcullisError, type FieldError } from '../errors/index.js';
+import { fieldOf, walkJson } from './json-path.js';
 
 /** A NUL or a lone surrogate, counted in UTF-16 code units (no `u` flag on purpose). */
 const UNSAFE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -44,15 +45,44 @@ export function containsUnsafeText(value: unknown): boolean {
   return false;
 }
 
+/** The field error code and message of unsafe text, in the `errors` list of the 400. */
+export const INVALID_TEXT_CODE = 'invalid_text';
+const FIELD_MESSAGE = 'Contains a NUL character or an unpaired UTF-16 surrogate';
+/** Where an unsafe key is shown: the path of its parent, then this placeholder (never the key). */
+export const INVALID_KEY_FIELD = '<invalid key>';
+
 /**
- * Throws 400 `request.invalid_text` when parsed JSON holds unsafe text; `text` is the JSON it was
- * parsed from, and gates the walk.
+ * The fields holding unsafe text (`body.title`, `body.tags[1]`, or `body.profile.<invalid key>`
+ * for a key), at most `limit`, in document order; run only once a refusal is certain.
  */
-export function assertSafeJsonText(text: string, value: unknown): void {
-  if (MAY_ESCAPE_UNSAFE_TEXT.test(text) && containsUnsafeText(value)) throw new PortcullisError('request.invalid_text', { detail: DETAIL });
+export function unsafeTextFields(value: unknown, where: string, limit = 20): string[] {
+  const fields: string[] = [];
+  const add = (field: string): boolean => {
+    if (!fields.includes(field)) fields.push(field);
+    return fields.length < limit;
+  };
+  walkJson(
+    value,
+    (key, _child, parentSteps) => !isUnsafeText(key) || add(fieldOf(where, parentSteps, INVALID_KEY_FIELD)),
+    (text, steps) => !isUnsafeText(text) || add(fieldOf(where, steps)),
+  );
+  return fields;
 }
 
-/** Throws 400 `request.invalid_text` for a URL carrying a percent-encoded NUL (`%00`) anywhere. */
+function invalidText(fields: readonly string[]): PortcullisError {
+  const fieldErrors: FieldError[] = fields.map((field) => ({ field, code: INVALID_TEXT_CODE, message: FIELD_MESSAGE }));
+  return new PortcullisError('request.invalid_text', { detail: DETAIL, fieldErrors });
+}
+
+/**
+ * Throws 400 `request.invalid_text`, listing each field that holds unsafe text, when parsed JSON
+ * holds any; `text` is the JSON it was parsed from, and gates the walk.
+ */
+export function assertSafeJsonText(text: string, value: unknown, where = 'body'): void {
+  if (MAY_ESCAPE_UNSAFE_TEXT.test(text) && containsUnsafeText(value)) throw invalidText(unsafeTextFields(value, where));
+}
+
+/** Throws 400 `request.invalid_text` (field `url`) for a URL carrying a percent-encoded NUL (`%00`) anywhere. */
 export function assertSafeUrlText(url: string): void {
-  if (url.includes('%00')) throw new PortcullisError('request.invalid_text', { detail: DETAIL });
+  if (url.includes('%00')) throw invalidText(['url']);
 }

@@ -64,6 +64,36 @@ describe('carriesMarkup (V5)', () => {
     }
   });
 
+  it('finds server-side template openings and XML stylesheets', () => {
+    for (const marker of ['<?php echo 1; ?>', '<?PHP\nsystem($x);', '<?= $x ?>', '<% Response.Write(1) %>', '<%@ page import="x" %>', '<%=x%>', '<?xml-stylesheet href="x.xsl"?>']) {
+      assert.equal(carriesMarkup(Buffer.from(`\u0000\u0001${marker}`, 'latin1')), true, marker);
+    }
+    // `<%` needs its closing `%>` in the window: two bytes alone occur in binary by chance.
+    for (const text of ['<%', '100<%', '%><%']) assert.equal(carriesMarkup(Buffer.from(text, 'latin1')), false, text);
+  });
+
+  it('finds markers encoded as UTF-16, little- or big-endian, at either byte alignment', () => {
+    for (const marker of ['<html>', '<script>', '<svg onload=x>', '<!--', 'javascript:', '<?php ']) {
+      const le = Buffer.from(marker, 'utf16le');
+      const be = Buffer.from(le).swap16();
+      for (const [name, encoded] of [['LE', le], ['BE', be]] as const) {
+        for (const prefix of [Buffer.from([0xff, 0xfe]), Buffer.from([0x00, 0x01, 0x02])]) {
+          assert.equal(carriesMarkup(Buffer.concat([prefix, encoded])), true, `${marker} ${name} after ${prefix.length} bytes`);
+        }
+      }
+    }
+  });
+
+  it('refuses a PNG whose text chunk carries UTF-16 HTML or PHP', async () => {
+    for (const [name, text] of [
+      ['UTF-16LE html', Buffer.from('<html><body>', 'utf16le').toString('latin1')],
+      ['UTF-16BE script', Buffer.from('<script>', 'utf16le').swap16().toString('latin1')],
+      ['PHP', '<?php system($_GET[1]); ?>'],
+    ] as const) {
+      await assert.rejects(decideUploadType(png(0, [pngText('Comment', text)])), refusedAsType, name);
+    }
+  });
+
   it('ignores lookalikes that are not tags', () => {
     for (const text of ['<<', 'a < b', '<abc>', '<pre>', '<br0', '<<binary>>', 'script', '</']) assert.equal(carriesMarkup(Buffer.from(text, 'latin1')), false, text);
   });

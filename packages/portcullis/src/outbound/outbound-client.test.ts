@@ -258,6 +258,21 @@ describe('outbound client: redirects, rebinding, limits', () => {
     assert.equal(temporary.body, '{"a":1}');
   });
 
+  it('refuses a 307/308 that would replay a request body to another origin, and records nothing sent there', async () => {
+    const init = { method: 'POST', body: `{"token":"${SECRET}"}`, headers: { 'content-type': 'application/json' } };
+    for (const status of [307, 308]) {
+      const before = publicLike.seen.length;
+      await refusedWith(client, redirectTo(`http://public.test:${publicLike.port}/echo?status=${status}`, status), 'outbound.redirect_refused', init);
+      const after = publicLike.seen.slice(before);
+      assert.deepEqual(after.map((entry) => entry.path.split('?')[0]), ['/redirect'], `only the first hop was sent (${status})`);
+    }
+    // Without a body, or on the same origin, the redirect is still followed.
+    const get = await client.request(redirectTo(`http://public.test:${publicLike.port}/echo`, 307));
+    assert.equal((JSON.parse(get.body.toString()) as { method: string }).method, 'GET');
+    const same = await client.request(redirectTo(`${publicLike.base}/echo`, 308), init);
+    assert.equal((JSON.parse(same.body.toString()) as { body: string }).body, init.body);
+  });
+
   it('times out a connection that cannot be made in time (slow DNS included)', async () => {
     const started = Date.now();
     await refusedWith(client, `http://slow-dns.test:${publicLike.port}/ok`, 'outbound.timeout');

@@ -5,6 +5,7 @@ import { PortcullisError, type ErrorCode } from '../errors/index.js';
 import { createAddressPolicy } from './forbidden-addresses.js';
 import { guardedLookup, systemResolver, type HostResolver, type LookupObserver } from './guarded-lookup.js';
 import { isSsrfRefusal, outboundError } from './outbound-errors.js';
+import { trustAnchors } from './trust-anchors.js';
 import { DEFAULT_ALLOWED_PORTS, checkOutboundUrl, portSet, type OutboundTarget, type OutboundUrlRules } from './outbound-target.js';
 
 /**
@@ -13,7 +14,8 @@ import { DEFAULT_ALLOWED_PORTS, checkOutboundUrl, portSet, type OutboundTarget, 
  * ports, no credentials in the URL, literal IPs checked before connecting and names checked by
  * the socket's own lookup (guarded-lookup.ts: every answer checked, the checked address is the
  * one connected to). Redirects are followed only through those rules, at most 3 by default; a
- * redirect that leaves the origin drops credential headers. A connect timeout, a total deadline
+ * redirect that leaves the origin drops credential headers, and a 307/308 that would replay a
+ * request body to another origin is refused (`outbound.redirect_refused`). A connect timeout, a total deadline
  * over all hops and a response size cap bound what one call can cost. TLS is always verified:
  * there is deliberately no option to turn it off, only `ca` to trust a private root as well.
  * Built on node:http because fetch (undici) offers no per-connection lookup hook in Node 20.
@@ -46,7 +48,10 @@ export interface OutboundClientOptions {
   readonly maxResponseBytes?: number;
   /** Redirects followed before `outbound.too_many_redirects`: 0 to 3, default 3. */
   readonly maxRedirects?: number;
-  /** Extra trust anchors (PEM), e.g. a private CA. Verification itself cannot be turned off. */
+  /**
+   * Extra trust anchors (PEM), e.g. a private CA, added to Node's bundled roots (not replacing
+   * them). Verification itself cannot be turned off.
+   */
   readonly ca?: string | Buffer | readonly (string | Buffer)[];
   readonly userAgent?: string;
   /** Called for each refusal by the SSRF rules, to log it (`ssrf.refused`). */
@@ -152,7 +157,8 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
   const maxResponseBytes = positive(options.maxResponseBytes, 1024 * 1024, 'maxResponseBytes');
   const maxRedirects = redirectLimit(options.maxRedirects, MAX_REDIRECTS);
   const userAgent = options.userAgent ?? 'portcullis-outbound';
-  const ca = options.ca === undefined ? undefined : Array.isArray(options.ca) ? [...options.ca] : (options.ca as string | Buffer);
+  // Added to Node's bundled roots, never replacing them (trust-anchors.ts).
+  const ca = trustAnchors(options.ca);
 
   function sendOnce(target: OutboundTarget, hop: Hop, limits: HopLimits): Promise<HopResult> {
     return new Promise((resolve, reject) => {
@@ -249,10 +255,12 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
       body: init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body, 'utf8') : Buffer.from(init.body),
     };
     let current: string | URL = url;
+    let bodyCrossesOrigin = false;
     for (let redirects = 0; ; redirects++) {
       try {
         const target = checkOutboundUrl(current, rules);
         if (init.httpsOnly === true && target.protocol !== 'https:') throw new PortcullisError('outbound.scheme_refused', { detail: 'Only https URLs are allowed here.' });
+        if (bodyCrossesOrigin) throw new PortcullisError('outbound.redirect_refused');
         const result = await sendOnce(target, hop, limits);
         if (result.kind === 'response') return { status: result.status, headers: result.headers, body: result.body, url: target.url.href, redirects };
         if (redirects >= redirectsAllowed) throw new PortcullisError('outbound.too_many_redirects');
@@ -263,7 +271,11 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
           throw new PortcullisError('outbound.redirect_invalid');
         }
         if (result.location === undefined || result.location === '') throw new PortcullisError('outbound.redirect_invalid');
-        hop = nextHop(hop, result.status, next.origin !== target.url.origin ? credentials : undefined);
+        const crossOrigin = next.origin !== target.url.origin;
+        // 307/308 replay the method and body: a body is never handed to an origin the caller did
+        // not choose. Refused on the next hop, after its URL checks, so an SSRF refusal wins.
+        bodyCrossesOrigin = crossOrigin && (result.status === 307 || result.status === 308) && hop.body !== undefined;
+        hop = nextHop(hop, result.status, crossOrigin ? credentials : undefined);
         current = next;
       } catch (error) {
         const coded = outboundError(error);

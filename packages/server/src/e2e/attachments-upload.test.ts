@@ -2,6 +2,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
@@ -173,6 +174,59 @@ describeEachDatabase('attachment uploads (V5)', (target) => {
       assertRefused(await upload(over, { contentLength: true }), 413, 'upload.too_large', 'one byte over, with Content-Length');
       assertRefused(await upload(oneFile(png(pad + 200_000), 'big.png', 'image/png'), { contentLength: true }), 413, 'upload.too_large', 'declared far over the limit');
     });
+  });
+
+  it('closes the connection of a refused oversize upload instead of reading the rest of its body', async () => {
+    /**
+     * Over a raw socket: headers, then body bytes as fast as the server takes them, for up to 4 s.
+     * Answers what the server said and whether (and how soon after answering) it closed.
+     */
+    const endlessUpload = (chunked: boolean) =>
+      new Promise<{ head: string; closedAfterMs: number | undefined }>((resolve, reject) => {
+        const url = new URL(server.url);
+        const boundary = '----pcEndless';
+        const headers = [
+          `POST /v1/posts/${postId}/attachments HTTP/1.1`,
+          `Host: ${url.host}`,
+          `Authorization: ${String(world.owner.headers['authorization'])}`,
+          `Content-Type: multipart/form-data; boundary=${boundary}`,
+          chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${1024 * 1024 * 1024}`,
+        ];
+        const socket = connect(Number(url.port), url.hostname);
+        let received = '';
+        let answeredAt: number | undefined;
+        const started = Date.now();
+        const frame = (data: Buffer) => (chunked ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]) : data);
+        const filler = Buffer.alloc(64 * 1024, 0x41);
+        const pump = () => {
+          while (!socket.destroyed && Date.now() - started < 4_000) {
+            if (!socket.write(frame(filler))) return void socket.once('drain', pump);
+          }
+          if (!socket.destroyed) socket.destroy();
+        };
+        socket.on('connect', () => {
+          socket.write(`${headers.join('\r\n')}\r\n\r\n`);
+          socket.write(frame(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`, 'latin1')));
+          socket.write(frame(png(0)));
+          pump();
+        });
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.toString('latin1');
+          if (answeredAt === undefined && received.includes('\r\n\r\n')) answeredAt = Date.now();
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          if (received === '') reject(new Error('no answer at all'));
+          else resolve({ head: received.split('\r\n\r\n')[0] ?? '', closedAfterMs: Date.now() - started < 4_000 && answeredAt !== undefined ? Date.now() - answeredAt : undefined });
+        });
+      });
+    for (const chunked of [false, true]) {
+      const label = chunked ? 'streamed past the limit' : 'declared 1 GiB';
+      const { head, closedAfterMs } = await endlessUpload(chunked);
+      assert.match(head, /^HTTP\/1\.1 413 /, `${label}: ${head}`);
+      assert.match(head, /\r\nconnection: close\r\n/i, `${label}: the answer announces the close`);
+      assert.ok(closedAfterMs !== undefined && closedAfterMs < 2_000, `${label}: the server kept reading the refused body (closed after ${String(closedAfterMs)} ms)`);
+    }
   });
 
   it('refuses anything but exactly one file in the field "file" (400), keeping nothing of it', async () => {

@@ -22,6 +22,12 @@ describe('T4 CORS allowlist', () => {
     assert.match(String(res.headers['vary']), /Origin/);
   });
 
+  it('exposes the quota and the version lifecycle headers (Deprecation, Sunset, Link) to scripts', async () => {
+    const res = await request(server.url, { path: '/health', headers: { origin: ALLOWED } });
+    const exposed = String(res.headers['access-control-expose-headers']).split(',').map((name) => name.trim().toLowerCase());
+    for (const name of ['x-request-id', 'ratelimit', 'ratelimit-policy', 'retry-after', 'deprecation', 'sunset', 'link']) assert.ok(exposed.includes(name), `${name} is not exposed`);
+  });
+
   it('a disallowed origin gets no CORS headers and no error', async () => {
     for (const origin of ['https://evil.example.com', 'https://app.example.com.evil.com', 'http://app.example.com', 'https://APP.example.com']) {
       const res = await request(server.url, { path: '/health', headers: { origin } });

@@ -14,6 +14,17 @@ function assertProblem(res: TestResponse, status: number, code: string): Record<
   return body;
 }
 
+/** The one 400 shape: `errors` lists each refused field, in order, with the given code. */
+function assertFieldErrors(problem: Record<string, unknown>, code: string, fields: readonly string[]): void {
+  const errors = problem['errors'] as { field: string; code: string; message: string }[] | undefined;
+  assert.ok(Array.isArray(errors), `no errors list: ${JSON.stringify(problem)}`);
+  assert.deepEqual(errors.map((entry) => entry.field), fields);
+  for (const entry of errors) {
+    assert.equal(entry.code, code);
+    assert.equal(typeof entry.message, 'string');
+  }
+}
+
 describe('R7/V2/V3 request body and query guards', () => {
   let server: TestServer;
   before(async () => {
@@ -90,15 +101,16 @@ describe('R7/V2/V3 request body and query guards', () => {
     assert.equal(res.status, 200);
   });
 
-  it('400 for prototype-pollution keys at any depth', async () => {
-    for (const body of [
-      '{"__proto__":{"isAdmin":true}}',
-      '{"user":{"profile":{"__proto__":{"isAdmin":true}}}}',
-      '{"constructor":{"prototype":{"isAdmin":true}}}',
-      '[{"ok":1},{"prototype":1}]',
-      '{"a":[[{"constructor":{}}]]}',
-    ]) {
-      assertProblem(await postJson(server.url, '/v1/probe/echo', body), 400, 'request.forbidden_key');
+  it('400 for prototype-pollution keys at any depth, listing each by its parent path, never the key', async () => {
+    for (const [body, fields] of [
+      ['{"__proto__":{"isAdmin":true}}', ['body.<forbidden key>']],
+      ['{"user":{"profile":{"__proto__":{"isAdmin":true}}}}', ['body.user.profile.<forbidden key>']],
+      ['{"constructor":{"prototype":{"isAdmin":true}}}', ['body.<forbidden key>', 'body.<key>.<forbidden key>']],
+      ['[{"ok":1},{"prototype":1}]', ['body[1].<forbidden key>']],
+      ['{"a":[[{"constructor":{}}]]}', ['body.a[0][0].<forbidden key>']],
+    ] as const) {
+      const problem = assertProblem(await postJson(server.url, '/v1/probe/echo', body), 400, 'request.forbidden_key');
+      assertFieldErrors(problem, 'forbidden_key', fields);
     }
     assert.equal(({} as Record<string, unknown>)['isAdmin'], undefined, 'no pollution in this process');
   });
@@ -111,8 +123,18 @@ describe('R7/V2/V3 request body and query guards', () => {
       '{"profile.role":"admin"}',
       '{"a":{"b.c":1}}',
     ]) {
-      assertProblem(await postJson(server.url, '/v1/probe/echo', body), 400, 'request.forbidden_key');
+      const problem = assertProblem(await postJson(server.url, '/v1/probe/echo', body), 400, 'request.forbidden_key');
+      const errors = problem['errors'] as { field: string }[];
+      assert.ok(errors.length === 1 && errors[0]?.field.endsWith('.<forbidden key>'), `${body}: ${JSON.stringify(errors)}`);
+      assert.ok(!JSON.stringify(problem).match(/\$gt|\$where|\$ne|profile\.role|b\.c/), `${body}: the key was echoed`);
     }
+  });
+
+  it('400 request.invalid_text listing each field holding a NUL or a lone surrogate, and the URL', async () => {
+    const problem = assertProblem(await postJson(server.url, '/v1/probe/echo', '{"name":"a\\u0000b","tags":["ok","\\ud800"],"nested":{"\\u0000x":1}}'), 400, 'request.invalid_text');
+    assertFieldErrors(problem, 'invalid_text', ['body.name', 'body.tags[1]', 'body.nested.<invalid key>']);
+    const inUrl = assertProblem(await request(server.url, { path: '/v1/probe/client?q=a%00b' }), 400, 'request.invalid_text');
+    assertFieldErrors(inUrl, 'invalid_text', ['url']);
   });
 
   it('a "$" or dot inside a value is fine', async () => {
@@ -123,7 +145,7 @@ describe('R7/V2/V3 request body and query guards', () => {
   it('400 for forbidden keys in the query string, bracket forms included', async () => {
     for (const query of ['?__proto__[isAdmin]=1', '?a[__proto__]=1', '?filter[$gt]=', '?$where=1', '?constructor=x', '?user.role=admin']) {
       const res = await request(server.url, { path: `/v1/probe/client${query}` });
-      assertProblem(res, 400, 'request.forbidden_key');
+      assertFieldErrors(assertProblem(res, 400, 'request.forbidden_key'), 'forbidden_key', ['query']);
     }
     assert.equal((await request(server.url, { path: '/v1/probe/client?page=2&sort=name' })).status, 200);
   });

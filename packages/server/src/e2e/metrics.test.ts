@@ -1,7 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { loadConfig } from '../config/load-config.js';
+import { openDatabase } from '../db/open-database.js';
+import { databaseTargets } from '../test-support/databases.js';
 import { metricsListenerOf } from '../app/metrics-listener.js';
 import { postJson, request, type TestResponse } from '../test-support/http-client.js';
 import { redisUrlForTests } from '../test-support/redis.js';
@@ -87,6 +90,12 @@ describe('E5 metrics on their own protected listener', () => {
     assert.equal(types.get('portcullis_audit_queue_depth'), 'gauge');
     const depth = samples.find((sample) => sample.name === 'portcullis_audit_queue_depth');
     assert.ok(depth !== undefined && Number.isInteger(depth.value) && depth.value >= 0, 'the audit queue depth is reported');
+    // With the queue written out the gauge reads what the app reports: nothing waiting (the stalled
+    // trail below shows it rise).
+    await server.app.flushSecurityEvents();
+    const settled = (await scrape(server)).find((sample) => sample.name === 'portcullis_audit_queue_depth');
+    assert.equal(settled?.value, server.app.auditQueueDepth());
+    assert.equal(settled?.value, 0);
     // Memory policies have no store to lose: healthy from the start.
     assert.equal(valueOf(samples, 'portcullis_ratelimit_store_up', { policy: 'api' }), 1);
     assert.equal(valueOf(samples, 'portcullis_ratelimit_store_up', { policy: 'login' }), 1);
@@ -157,6 +166,50 @@ describe('E5 metrics on their own protected listener', () => {
     assertProblem(await request(server.url, { path: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } }), 404, 'route.not_found');
     assertProblem(await request(server.url, { path: '/metrics' }), 404, 'route.not_found');
     assert.notEqual(metricsListenerOf(server.app)?.address()?.port, server.port);
+  });
+});
+
+describe('E5 audit queue depth', () => {
+  it('the audit queue depth gauge shows the rows waiting while the trail cannot be written, and 0 once it can', async () => {
+    const [target, ...others] = await databaseTargets();
+    await Promise.all(others.map((other) => other.cleanup()));
+    const server = await startTestServer({ METRICS_PORT: '0', METRICS_TOKEN: TOKEN, DATABASE_URL: target!.databaseUrl, RATE_LIMIT_GENERAL: '100000', RATE_LIMIT_AUTH: '10000', LOAD_SHED_MAX_DELAY_MS: '0' });
+    const database = await openDatabase(target!.target);
+    const depthOf = async (): Promise<number> => valueOf(await scrape(server), 'portcullis_audit_queue_depth', {});
+    const failedRows = async () => (await database.db.selectFrom('audit_events').select('seq').where('event', '=', 'auth.login_failed').execute()).length;
+    const waitFor = async (what: string, check: () => Promise<boolean>): Promise<void> => {
+      const deadline = Date.now() + 15_000;
+      while (!(await check())) {
+        assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    try {
+      await server.app.flushSecurityEvents();
+      assert.equal(await depthOf(), 0);
+      // The trail's table taken away from the server's connection: every write fails and is retried.
+      await sql`ALTER TABLE audit_events RENAME TO audit_events_stalled`.execute(database.db);
+      let refused: Promise<TestResponse>[] = [];
+      try {
+        // Five failed sign-ins, each a trail row of its own; not awaited, in case the route waits for its row.
+        const login = () => postJson(server.url, '/v1/auth/login', JSON.stringify({ email: `nobody-${randomBytes(4).toString('hex')}@example.com`, password: 'not the password 123' }));
+        refused = Array.from({ length: 5 }, login);
+        await waitFor('the queue to hold the five rows', async () => (await depthOf()) >= 5);
+        const stalled = await depthOf();
+        assert.equal(stalled, server.app.auditQueueDepth(), 'the gauge is the queue the app reports');
+        await waitFor('an audit.write_failed log line', async () => server.logLines().some((line) => line['event'] === 'audit.write_failed'));
+        assert.equal((await depthOf()) >= stalled, true, 'nothing was dropped while the trail was stalled');
+      } finally {
+        await sql`ALTER TABLE audit_events_stalled RENAME TO audit_events`.execute(database.db);
+      }
+      for (const res of await Promise.all(refused)) assert.equal(res.status, 401);
+      await waitFor('the queue to drain', async () => (await depthOf()) === 0);
+      assert.equal(await failedRows(), 5, 'the rows kept through the stall were written');
+    } finally {
+      await server.close();
+      await database.close();
+      await target!.cleanup();
+    }
   });
 });
 

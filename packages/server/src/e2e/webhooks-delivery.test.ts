@@ -8,7 +8,7 @@ import { openDatabase, type AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { assertProblem, AuthClient, ROOMY_LIMITS } from './identity.test-helpers.js';
-import { buildPostsWorld, sendAs, type Actor, type PostsWorld } from './posts.test-helpers.js';
+import { addMembership, buildPostsWorld, sendAs, type Actor, type PostsWorld } from './posts.test-helpers.js';
 import {
   createWebhook,
   eventually,
@@ -231,6 +231,62 @@ describeEachDatabase('webhooks: deliveries', (target) => {
     await eventually('the failure log line', () => server.logLines().find((line) => line['event'] === 'webhook.delivery_failed' && line['webhookId'] === webhook.id && line['errorCode'] === 'outbound.address_refused'));
     const lines = server.logLines();
     assert.ok(lines.some((line) => line['event'] === 'ssrf.refused' && line['host'] === '127.0.0.2' && line['redirect'] === 1 && line['stage'] === 'webhook.delivery'));
+  });
+
+  it('cancels a pending retry once its owner is disabled: nothing more is sent', async () => {
+    const account = await client.register('leaving');
+    const tokens = await client.signIn(account);
+    const leaving: Actor = { label: 'leaving', userId: account.id, email: account.email, headers: { authorization: `Bearer ${tokens.accessToken}` } };
+    const webhook = await hook(leaving, '/disabled-owner', ['post.created']);
+    receiver.script('/disabled-owner', [503]);
+    // While the first attempt is in flight, the account is disabled; the retry must not go out.
+    receiver.onDelivery('/disabled-owner', async () => {
+      await database.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', account.id).execute();
+    });
+    assert.equal((await sendAsActor(client, leaving, 'POST', `/v1/webhooks/${webhook.id}/test`)).status, 202);
+    const settled = await settledDeliveryOf(database, webhook.id);
+    assert.equal(settled.status, 'failed');
+    assert.equal(settled.last_error, 'webhook.delivery_cancelled');
+    assert.deepEqual(await attemptsOf(database, settled.id), [
+      { attempt: 1, outcome: 'retry', status_code: 503, error_code: null },
+      { attempt: 2, outcome: 'failed', status_code: null, error_code: 'webhook.delivery_cancelled' },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(receiver.deliveries.filter((entry) => entry.path.startsWith('/disabled-owner')).length, 1, 'a retry reached the receiver after the owner was disabled');
+    await eventually('the cancellation log line', () => server.logLines().find((line) => line['event'] === 'webhook.delivery_cancelled' && line['webhookId'] === webhook.id));
+  });
+
+  it('cancels a pending retry of a post event once its owner can no longer see the post', async () => {
+    const account = await client.register('memberleaving');
+    await addMembership(database, world.sharedOrgId, account.id, 'member');
+    const tokens = await client.signIn(account);
+    const leaving: Actor = { label: 'member leaving', userId: account.id, email: account.email, headers: { authorization: `Bearer ${tokens.accessToken}` } };
+    const webhook = await hook(leaving, '/left-org', ['post.published']);
+    receiver.script('/left-org', [503]);
+    receiver.onDelivery('/left-org', async () => {
+      await database.db.deleteFrom('memberships').where('user_id', '=', account.id).execute();
+    });
+    const created = await sendAs(client, world.owner, 'POST', '/v1/posts', { orgId: world.sharedOrgId, title: 'Org only', body: 'for members', visibility: 'org' });
+    assert.equal(created.status, 201, created.text);
+    assert.equal((await sendAs(client, world.owner, 'POST', `/v1/posts/${created.json()['id'] as string}/publish`)).status, 200);
+    const settled = await settledDeliveryOf(database, webhook.id);
+    assert.equal(settled.status, 'failed');
+    assert.deepEqual((await attemptsOf(database, settled.id)).map((row) => [row.outcome, row.status_code, row.error_code]), [
+      ['retry', 503, null],
+      ['failed', null, 'webhook.delivery_cancelled'],
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(receiver.deliveries.filter((entry) => entry.path.startsWith('/left-org')).length, 1, 'the org post reached a former member on retry');
+  });
+
+  it('refuses a 307 that would send the signed body to another origin, failing at once', async () => {
+    const to = encodeURIComponent(`http://127.0.0.1:${forbidden.port}/elsewhere?token=${TOKEN}`);
+    const webhook = await createWebhook(client, world.owner, `${receiver.base}/redirect?to=${to}`, ['post.created']);
+    secrets.push(webhook.secret);
+    await sendAsActor(client, world.owner, 'POST', `/v1/webhooks/${webhook.id}/test`);
+    const settled = await settledDeliveryOf(database, webhook.id);
+    assert.equal(settled.status, 'failed');
+    assert.deepEqual(await attemptsOf(database, settled.id), [{ attempt: 1, outcome: 'failed', status_code: null, error_code: 'outbound.redirect_refused' }]);
   });
 
   it('never writes a webhook secret or a URL query to the log', () => {

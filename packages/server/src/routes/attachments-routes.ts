@@ -8,6 +8,7 @@ import type { RouteInput, RouteRateLimit } from 'portcullis/fastify';
 import { removeStoredUpload, storedUploadPath } from 'portcullis/input';
 import type { z } from 'zod';
 import { createPostGuard, notFound } from '../app/attachments/attachment-access.js';
+import { closeRefusedUpload } from '../app/attachments/close-refused-upload.js';
 import { multipartLimits, receiveAttachment } from '../app/attachments/receive-attachment.js';
 import type { UploadConfig } from '../app/attachments/upload-config.js';
 import { countAttachments, deleteAttachment, findAttachment, insertAttachment, listAttachments, type Attachment } from '../db/attachments-repository.js';
@@ -65,6 +66,7 @@ export async function registerAttachmentsRoutes(v1: FastifyInstance, deps: Attac
   // The one route that takes multipart, in a scope of its own: the parser exists nowhere else.
   await v1.register(async (scope) => {
     await scope.register(fastifyMultipart, { limits: multipartLimits(uploads.maxBytes) });
+    scope.addHook('onSend', closeRefusedUpload);
     scope.post(
       '/posts/:id/attachments',
       {

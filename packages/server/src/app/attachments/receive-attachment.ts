@@ -68,9 +68,8 @@ export async function receiveAttachment(request: FastifyRequest, rules: Attachme
     }
   } catch (error) {
     if (stored !== undefined) await removeStoredUpload(rules.directory, stored.storedName).catch(() => undefined);
-    // Whatever the client is still sending is read and dropped, so the connection can be reused.
+    // Nothing more is read: the refusal closes the connection (close-refused-upload.ts).
     request.raw.unpipe();
-    request.raw.resume();
     throw asUploadError(error);
   }
   if (stored === undefined) throw malformed('No file was sent: put it in the multipart field "file".');

@@ -20,6 +20,7 @@ import {
 } from '../../db/webhooks-repository.js';
 import type { PostCaller } from '../posts/post-access.js';
 import type { WebhookConfig } from './webhook-config.js';
+import { RBAC } from '../permissions.js';
 import { TEST_EVENT_TYPE, postFactsOf, webhookOwnerMayReceive } from './webhook-events.js';
 
 /**
@@ -29,7 +30,10 @@ import { TEST_EVENT_TYPE, postFactsOf, webhookOwnerMayReceive } from './webhook-
  * SSRF-safe client, signed with the webhook's secret over timestamp and body, and records the
  * attempt: success on 2xx; a refusal by the SSRF rules fails at once (the address will not become
  * public by retrying); anything else is retried with exponential backoff until the attempts run
- * out. Everything lives in the database, so a restart resumes pending work (at-least-once: an
+ * out. Retries may be spread over hours, so before every attempt the owner is judged again as at
+ * fan-out (active, and still allowed to see the post as it was at the event): a delivery its owner
+ * may no longer receive is cancelled (recorded as failed with `webhook.delivery_cancelled`, never
+ * sent, never retried). Everything lives in the database, so a restart resumes pending work (at-least-once: an
  * attempt cut short by a crash is sent again once its lease runs out). `close()` stops taking
  * work and waits for the round in flight, whose sends are bounded by the attempt timeout.
  */
@@ -51,6 +55,9 @@ const SEND_BATCH = 8;
 const MAX_SEND_BATCHES_PER_ROUND = 10;
 /** An answer to a webhook is not read; this is plenty for an acknowledgement. */
 const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** The error code recorded on a delivery cancelled because its owner may no longer receive it. */
+export const DELIVERY_CANCELLED = 'webhook.delivery_cancelled';
 
 const newDeliveryId = (): string => `whd_${randomBytes(12).toString('base64url')}`;
 
@@ -149,6 +156,18 @@ export class WebhookDispatcher {
     return { userId: user.id, globalRole: user.role, orgRoles: await orgRolesOf(this.deps.db, user.id) };
   }
 
+  /**
+   * Whether the delivery may still go out now: the fan-out rule re-run with the owner as they are
+   * at send time (a test ping needs only an active owner still holding `webhooks:manage`).
+   */
+  private async ownerMayStillReceive(delivery: DeliveryToSend): Promise<boolean> {
+    const owner = await this.ownerAsCaller(delivery.webhook.userId);
+    if (owner === undefined) return false;
+    if (delivery.eventType === TEST_EVENT_TYPE) return RBAC.can(owner.globalRole, 'webhooks:manage');
+    const post = postFactsOf(delivery.body);
+    return post !== undefined && webhookOwnerMayReceive(owner, post);
+  }
+
   private async claimDue(): Promise<string[]> {
     const now = this.now();
     const nowText = new Date(now).toISOString();
@@ -179,6 +198,10 @@ export class WebhookDispatcher {
     let statusCode: number | null = null;
     let errorCode: string | null = null;
     let permanent = false;
+    if (!(await this.ownerMayStillReceive(delivery))) {
+      await this.cancel(delivery, attempt, started);
+      return;
+    }
     try {
       const secret = this.secretOf(delivery);
       const response = await this.deps.client.request(delivery.webhook.url, {
@@ -200,7 +223,8 @@ export class WebhookDispatcher {
       statusCode = response.status;
     } catch (error) {
       errorCode = isPortcullisError(error) ? error.code : 'internal.unexpected';
-      permanent = isSsrfRefusal(error) || (isPortcullisError(error) && error.code === 'storage.secret_unreadable');
+      // A body the receiver redirected to another origin with 307/308 is not re-sent there, ever.
+      permanent = isSsrfRefusal(error) || (isPortcullisError(error) && (error.code === 'storage.secret_unreadable' || error.code === 'outbound.redirect_refused'));
     }
     const finished = this.now();
     const succeeded = statusCode !== null && statusCode >= 200 && statusCode <= 299;
@@ -236,5 +260,25 @@ export class WebhookDispatcher {
         'webhook delivery attempt failed',
       );
     }
+  }
+
+  /** Records a delivery its owner may no longer receive as failed, without sending it. */
+  private async cancel(delivery: DeliveryToSend, attempt: number, at: number): Promise<void> {
+    const when = new Date(at).toISOString();
+    await recordAttempt(this.deps.db, {
+      deliveryId: delivery.id,
+      attempt,
+      attemptedAt: when,
+      durationMs: 0,
+      outcome: 'failed',
+      statusCode: null,
+      errorCode: DELIVERY_CANCELLED,
+      status: 'failed',
+      nextAttemptAt: when,
+    });
+    this.deps.log.info(
+      { event: 'webhook.delivery_cancelled', webhookId: delivery.webhook.id, userId: delivery.webhook.userId, deliveryId: delivery.id, eventType: delivery.eventType, attempt },
+      'webhook delivery cancelled: the owner may no longer receive it',
+    );
   }
 }
