@@ -28,7 +28,8 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--conditions=portcullis-source', '--import', 'tsx', '--test', '--test-concurrency=2', ...files],
+  // A test that hangs fails after 5 minutes instead of holding CI until it is killed.
+  ['--conditions=portcullis-source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
   { cwd: root, stdio: 'inherit', env: process.env },
 );
 process.exit(result.status ?? 1);

@@ -94,6 +94,7 @@ describe('security events (E3)', () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
+    const started = Date.now();
     try {
       for (let i = 0; i < 50_000; i += 1) void bus.emit('auth.login_failed', { clientAddress: '192.0.2.1' }, { reason: 'wrong_password' });
       assert.equal(bus.queueDepth, 200, 'capacity + waiters, not 50,000');
@@ -102,7 +103,9 @@ describe('security events (E3)', () => {
       assert.ok(awaited !== undefined);
       await assert.rejects(awaited, (error: unknown) => isPortcullisError(error) && error.code === 'service.overloaded' && error.status === 503);
       const overflowLines = lines.filter((line) => line['event'] === 'audit.write_failed' && line['stage'] === 'overflow');
-      assert.equal(overflowLines.length, 1, 'logged once a second, not once per refusal');
+      // At most one line a second however many refusals (a loaded machine may take over a second).
+      const seconds = Math.ceil((Date.now() - started) / 1000);
+      assert.ok(overflowLines.length >= 1 && overflowLines.length <= seconds + 1, `logged once a second, not once per refusal (${overflowLines.length} lines in ${seconds} s)`);
       assert.equal(overflowLines[0]?.['dropped'], 1);
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(unhandled, [], 'void emitters do not crash the process');
@@ -111,7 +114,9 @@ describe('security events (E3)', () => {
       assert.equal(bus.queueDepth, 0);
     } finally {
       process.off('unhandledRejection', onUnhandled);
-      await bus.close();
+      // A failed assertion above must not leave close() retrying a dead store forever.
+      up = true;
+      await bus.close(1_000);
     }
   });
 });
