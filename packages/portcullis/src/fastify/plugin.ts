@@ -19,7 +19,7 @@ import { resolveRequestTransport } from './request-transport.js';
 import { createResponseHeaderSets } from './response-headers.js';
 import { createRateLimitHook, refundSuccessful, type RouteRateLimit } from './rate-limit-hooks.js';
 import { describePolicy, policyGaps, policyHook, routePolicyOf, type RouteInventoryEntry } from './route-authorization.js';
-import { compileRouteInput } from './route-input.js';
+import { compileRouteInput, refusingQueryParameters } from './route-input.js';
 import { MULTIPART_MEDIA_TYPE, multipartGuard } from './multipart-opt-in.js';
 import { wireMetrics } from './metrics-hooks.js';
 import { collectRouteDescriptions } from './openapi.js';
@@ -135,6 +135,7 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
     const input = config?.input;
     const compiled = compileRouteInput(input, `${methods.join(',')} ${route.url}`, route.handler);
     if (compiled.hook !== undefined) appendRouteHook(route, compiled.hook, 'preValidation');
+    else if (compiled.refuseQueryInHandler) route.handler = refusingQueryParameters(route.handler as Parameters<typeof refusingQueryParameters>[0]) as typeof route.handler;
     const multipart = config?.multipart;
     const mediaGuard = multipartGuard(this.hasContentTypeParser(MULTIPART_MEDIA_TYPE), multipart, `${methods.join(',')} ${route.url}`);
     if (mediaGuard !== undefined) appendRouteHook(route, mediaGuard, 'onRequest');

@@ -52,6 +52,9 @@ export class MemoryRateLimiter implements RateLimiter {
   private readonly onFull: (() => void) | undefined;
   private sweepCursor: Iterator<[string, LimitState]> | undefined;
   private latest = 0;
+  /** The `windowMs` window holding `latest`, shared by every key (see Algorithm['step']). */
+  private windowStart = 0;
+  private windowEnd = 0;
   private full = false;
   private readonly sweepFrom: number;
 
@@ -105,7 +108,7 @@ export class MemoryRateLimiter implements RateLimiter {
       out.blocked = true;
       return out;
     }
-    this.step(state, this.spec, cost, at, out);
+    this.step(state, this.spec, cost, at, out, at < this.windowEnd ? this.windowStart : this.nextWindow(at));
     let expiresAt = at + out.resetAfterMs;
     if (penalty !== undefined) {
       if (!out.allowed && cost > 0) {
@@ -145,6 +148,14 @@ export class MemoryRateLimiter implements RateLimiter {
     const at = now ?? (this.clock === undefined ? Date.now() : this.clock());
     if (at > this.latest) this.latest = at;
     return this.latest;
+  }
+
+  /** Moves the cached window to the one holding `at` (times only move forward here, see `monotonic`). */
+  private nextWindow(at: number): number {
+    const start = at - (at % this.spec.windowMs);
+    this.windowStart = start;
+    this.windowEnd = start + this.spec.windowMs;
+    return start;
   }
 
   /** A fresh record for a new key, or the shared overflow record when the store is full of live ones. */

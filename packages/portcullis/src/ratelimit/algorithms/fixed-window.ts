@@ -20,12 +20,12 @@ function windowOf(spec: NormalisedLimit, now: number): [number, number] {
   return [start, start + spec.windowMs];
 }
 
-export function stepFixedWindow(state: LimitState, spec: NormalisedLimit, cost: number, now: number, out: StepResult): void {
+export function stepFixedWindow(state: LimitState, spec: NormalisedLimit, cost: number, now: number, out: StepResult, windowStart: number): void {
   let start: number;
   let end: number;
   if (spec.calendar === undefined) {
-    // The common case computes inline: no array per decision.
-    start = now - (now % spec.windowMs);
+    // The common case: the limiter's window, no remainder and no array per decision.
+    start = windowStart;
     end = start + spec.windowMs;
   } else {
     [start, end] = monthWindow(now);

@@ -20,10 +20,10 @@ function resetAfter(state: LimitState, windowMs: number, now: number): number {
   return 0;
 }
 
-export function stepSlidingCounter(state: LimitState, spec: NormalisedLimit, cost: number, now: number, out: StepResult): void {
+export function stepSlidingCounter(state: LimitState, spec: NormalisedLimit, cost: number, now: number, out: StepResult, windowStart: number): void {
   const windowMs = spec.windowMs;
-  const elapsed = now % windowMs;
-  const start = now - elapsed;
+  const start = windowStart;
+  const elapsed = now - start;
   if (state.a !== start) roll(state, start, windowMs);
   const left = spec.limit * windowMs - (state.c * (windowMs - elapsed) + state.b * windowMs);
   const needed = cost * windowMs;
@@ -34,7 +34,8 @@ export function stepSlidingCounter(state: LimitState, spec: NormalisedLimit, cos
     out.remaining = Math.floor((left - needed) / windowMs);
   } else {
     out.allowed = false;
-    out.remaining = left > 0 ? Math.floor(left / windowMs) : 0;
+    // Less than one unit of room (the usual refusal) needs no division.
+    out.remaining = left < windowMs ? 0 : Math.floor(left / windowMs);
     out.retryAfterMs = retryAfter(state, spec.limit, windowMs, cost, now);
   }
   out.resetAfterMs = state.b > 0 ? start + 2 * windowMs - now : state.c > 0 ? start + windowMs - now : 0;

@@ -20,14 +20,18 @@ export function stepTokenBucket(state: LimitState, spec: NormalisedLimit, cost: 
   const capacity = spec.burst * spec.unitScale;
   const needed = cost * spec.unitScale;
   out.allowed = state.a + needed <= capacity;
+  // Divisions are the slow part (tens of cycles each): a scale of 1 (common) or an empty bucket needs none.
+  const timeScale = spec.timeScale;
   if (out.allowed) {
     state.a += needed;
     out.retryAfterMs = 0;
   } else {
-    out.retryAfterMs = ceilDiv(state.a + needed - capacity, spec.timeScale);
+    const short = state.a + needed - capacity;
+    out.retryAfterMs = timeScale === 1 ? short : ceilDiv(short, timeScale);
   }
-  out.remaining = Math.floor((capacity - state.a) / spec.unitScale);
-  out.resetAfterMs = ceilDiv(state.a, spec.timeScale);
+  const room = capacity - state.a;
+  out.remaining = room < spec.unitScale ? 0 : Math.floor(room / spec.unitScale);
+  out.resetAfterMs = timeScale === 1 ? state.a : ceilDiv(state.a, timeScale);
 }
 
 export function refundTokenBucket(state: LimitState, spec: NormalisedLimit, cost: number, now: number): number {

@@ -222,6 +222,25 @@ describe('Redis limiter: keys, expiry, clock, scripts', { skip: redis === undefi
     assert.ok(stored >= before && stored <= afterwards, `stored ${stored}, server clock ${before}..${afterwards}`);
   });
 
+  it("reads the Redis server's clock from a live key's PTTL as exactly as from TIME", async () => {
+    const limiter = createRedisLimiter({ algorithm: 'token-bucket', limit: 10, windowMs: 60_000 }, { client: redis!.client, prefix: redis!.prefix('pttl-clock') });
+    const [key] = limiter.keys('k') as [string];
+    const raw = redis!.client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    await limiter.decide('k');
+    for (let round = 0; round < 5; round += 1) {
+      await sleep(7);
+      const before = await serverNow(redis!.client);
+      assert.equal((await limiter.decide('k')).allowed, true);
+      const afterwards = await serverNow(redis!.client);
+      const stored = await raw.get(key);
+      assert.ok(stored instanceof Buffer && stored.length === 1 + 3 * 8);
+      // e, then the bucket's missing units and the time of its last refill: that time is this decision's `now`.
+      const at = stored.readDoubleLE(1 + 2 * 8);
+      assert.ok(at >= before && at <= afterwards, `round ${round}: decided at ${at}, server clock ${before}..${afterwards}`);
+      assert.equal(await redis!.client.pExpireTime(key), stored.readDoubleLE(1), 'the key expires exactly at e');
+    }
+  });
+
   it('decides at the given `now` with callerClock, for tests and simulations', async () => {
     assert.equal(await storedTime('token-bucket', true, 1_234_567), 1_234_567);
   });

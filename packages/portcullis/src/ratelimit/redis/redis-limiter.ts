@@ -9,9 +9,9 @@ import { PortcullisError } from '../../errors/index.js';
 import { checkCost, normaliseLimit } from '../limit-spec.js';
 import type { LimitSpec, NormalisedLimit, RateLimitDecision, RateLimiter } from '../types.js';
 import { decisionFromReply, replyPacking, type ReplyPacking } from './decision-reply.js';
-import { limiterScript, specArgument, type LimiterScript } from './lua/limiter-script.js';
-import { checkPrefix, limiterKeys } from './redis-keys.js';
-import { ScriptRunner, type RedisScriptClient, type ScriptCall } from './script-client.js';
+import { limiterScript } from './lua/limiter-script.js';
+import { checkPrefix, limiterKeys, stateKey } from './redis-keys.js';
+import { ScriptRunner, type RedisScriptClient } from './script-client.js';
 
 export interface RedisLimiterOptions {
   /** A connected client; a node-redis v5 client fits as it is. */
@@ -19,8 +19,9 @@ export interface RedisLimiterOptions {
   /**
    * Namespace of this limiter's keys, e.g. `pc:rl:login:`. Give every limiter its own: two specs
    * sharing a prefix would read each other's state. Must not contain `{` or `}`. A user key `k`
-   * is stored under `${prefix}{k}:s2` (and `:l2` for sliding-log), with `%`, `{`, `}` in `k`
-   * escaped so the Redis Cluster hash tag is always exactly `k` (see redis-keys.ts).
+   * is stored under `${prefix}{k}:s2` (`:c2` for fixed-window on the server clock, plus `:l2`
+   * for sliding-log), with `%`, `{`, `}` in `k` escaped so the Redis Cluster hash tag is always
+   * exactly `k` (see redis-keys.ts).
    */
   readonly prefix: string;
   /**
@@ -36,6 +37,10 @@ export interface RedisLimiterOptions {
 }
 
 const ignoreReply = (): void => undefined;
+/** A decision of cost 1 on the server clock, the common call, sends no arguments at all. */
+const NO_ARGUMENTS: readonly string[] = Object.freeze([]);
+const REFUND = '1';
+const DECIDE = '0';
 
 function invalid(detail: string): PortcullisError {
   return new PortcullisError('config.invalid', { detail: `rate limit: ${detail}` });
@@ -44,12 +49,10 @@ function invalid(detail: string): PortcullisError {
 export class RedisRateLimiter implements RateLimiter {
   readonly spec: NormalisedLimit;
   readonly prefix: string;
-  private readonly script: LimiterScript;
   private readonly runner: ScriptRunner;
   private readonly packing: ReplyPacking;
-  /** ARGV[1] of a decision and of a refund, built once (see lua/limiter-script.ts). */
-  private readonly decideSpec: Buffer;
-  private readonly refundSpec: Buffer;
+  private readonly keyCount: 1 | 2;
+  private readonly suffix: string;
   private readonly callerClock: boolean;
   private readonly clock: () => number;
   private latest = 0;
@@ -66,18 +69,19 @@ export class RedisRateLimiter implements RateLimiter {
     this.clock = options.clock ?? Date.now;
     const keepMs = options.callerClockKeepMs ?? 60_000;
     if (!Number.isSafeInteger(keepMs) || keepMs < 0) throw invalid('callerClockKeepMs must be a non-negative integer');
-    this.script = limiterScript(this.spec.algorithm, this.spec.penalty !== undefined);
-    this.runner = new ScriptRunner(client, this.script);
+    const script = limiterScript(this.spec, this.callerClock, keepMs);
+    this.keyCount = script.keyCount;
+    this.suffix = script.stateSuffix;
+    this.runner = new ScriptRunner(client, script);
     this.packing = replyPacking(this.spec);
-    this.decideSpec = specArgument(this.script, this.spec, false, this.callerClock ? keepMs : 0);
-    this.refundSpec = specArgument(this.script, this.spec, true, this.callerClock ? keepMs : 0);
   }
 
   /** Spends `cost` units of `key`'s quota if they are there; `now` is ignored unless `callerClock`. */
   decide(key: string, cost = 1, now?: number): Promise<RateLimitDecision> {
     // Not async: an async function and an await would add two promises to every decision.
     try {
-      return this.runner.run(this.call(this.decideSpec, key, cost, now), this.toDecision);
+      const args = this.callerClock ? this.callerClockArguments(cost, DECIDE, now) : cost === 1 ? NO_ARGUMENTS : [String(checkCost(cost))];
+      return this.runner.run(this.keyCount === 1 ? stateKey(this.prefix, key, this.suffix) : this.keys(key), args, this.toDecision);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -86,7 +90,8 @@ export class RedisRateLimiter implements RateLimiter {
   /** Gives back units spent by an earlier admitted decision; `now` is ignored unless `callerClock`. */
   refund(key: string, cost = 1, now?: number): Promise<void> {
     try {
-      return this.runner.run(this.call(this.refundSpec, key, cost, now), ignoreReply);
+      const args = this.callerClock ? this.callerClockArguments(cost, REFUND, now) : [String(checkCost(cost)), REFUND];
+      return this.runner.run(this.keyCount === 1 ? stateKey(this.prefix, key, this.suffix) : this.keys(key), args, ignoreReply);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -94,15 +99,11 @@ export class RedisRateLimiter implements RateLimiter {
 
   /** The Redis keys that hold `key`'s state (for tests and operators). */
   keys(key: string): string[] {
-    if (typeof key !== 'string') throw invalid('key must be a string');
-    return limiterKeys(this.prefix, key, this.script.keyCount);
+    return limiterKeys(this.prefix, key, this.keyCount, this.suffix);
   }
 
-  private call(spec: Buffer, key: string, cost: number, now: number | undefined): ScriptCall {
-    const keys = this.keys(key);
-    const costText = cost === 1 ? '1' : String(checkCost(cost));
-    // Without a third argument the script reads the Redis server's clock.
-    return { keys, arguments: this.callerClock ? [spec, costText, String(this.monotonic(now))] : [spec, costText] };
+  private callerClockArguments(cost: number, mode: string, now: number | undefined): string[] {
+    return [String(checkCost(cost)), mode, String(this.monotonic(now))];
   }
 
   private monotonic(now: number | undefined): number {

@@ -17,8 +17,7 @@ import type { LimiterScript } from './lua/limiter-script.js';
 
 export interface ScriptCall {
   keys: string[];
-  /** Text or binary; the spec travels as packed doubles (see lua/limiter-script.ts). */
-  arguments: Array<string | Buffer>;
+  arguments: string[];
 }
 
 export interface RedisScriptClient {
@@ -30,7 +29,7 @@ export interface RedisScriptClient {
   scriptLoad(script: string): Promise<unknown>;
 }
 
-type SendCommand = (args: Array<string | Buffer>) => Promise<unknown>;
+type SendCommand = (args: string[]) => Promise<unknown>;
 
 /** node-redis's raw `sendCommand(args, options)` when the client is a standalone client or a pool. */
 function rawSender(client: RedisScriptClient): SendCommand | undefined {
@@ -38,6 +37,11 @@ function rawSender(client: RedisScriptClient): SendCommand | undefined {
   const send = candidate.sendCommand;
   if (typeof send !== 'function' || send.length !== 2 || typeof candidate.isOpen !== 'boolean') return undefined;
   return (args) => send.call(client, args) as Promise<unknown>;
+}
+
+/** numkeys, the keys and the arguments of an EVAL/EVALSHA. */
+function commandTail(keys: string | readonly string[], args: readonly string[]): string[] {
+  return typeof keys === 'string' ? ['1', keys, ...args] : [String(keys.length), ...keys, ...args];
 }
 
 function isNoScript(error: unknown): boolean {
@@ -56,17 +60,24 @@ export class ScriptRunner {
     this.send = rawSender(client);
   }
 
-  /** Runs the script and hands its reply to `onReply`, in one promise derived from the client's. */
-  run<T>(call: ScriptCall, onReply: (reply: unknown) => T): Promise<T> {
-    if (!this.loaded) return this.load().then(() => this.run(call, onReply));
+  /**
+   * Runs the script on `keys` (one key, or the list) with `args`, and hands its reply to
+   * `onReply`, in one promise derived from the client's.
+   */
+  run<T>(keys: string | readonly string[], args: readonly string[], onReply: (reply: unknown) => T): Promise<T> {
+    if (!this.loaded) return this.load().then(() => this.run(keys, args, onReply));
     const send = this.send;
     if (send !== undefined) {
-      const count = String(call.keys.length);
-      return send(['EVALSHA', this.script.sha, count, ...call.keys, ...call.arguments]).then(onReply, (error: unknown) => {
+      // The usual call, one key and no arguments, is one small array and one RESP string.
+      const command = typeof keys === 'string' && args.length === 0 ? ['EVALSHA', this.script.sha, '1', keys] : ['EVALSHA', this.script.sha, ...commandTail(keys, args)];
+      return send(command).then(onReply, (error: unknown) => {
         if (!isNoScript(error)) throw error;
-        return send(['EVAL', this.script.source, count, ...call.keys, ...call.arguments]).then(onReply);
+        command[0] = 'EVAL';
+        command[1] = this.script.source;
+        return send(command).then(onReply);
       });
     }
+    const call: ScriptCall = { keys: typeof keys === 'string' ? [keys] : [...keys], arguments: [...args] };
     return this.client.evalSha(this.script.sha, call).then(onReply, (error: unknown) => {
       if (!isNoScript(error)) throw error;
       return this.client.eval(this.script.source, call).then(onReply);

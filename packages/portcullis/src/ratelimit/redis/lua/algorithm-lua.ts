@@ -9,7 +9,7 @@
 import type { NormalisedLimit } from '../../types.js';
 
 export interface SpecValue {
-  /** The Lua local it is read into. */
+  /** The Lua local it is held in (a constant of the limiter's script, see limiter-script.ts). */
   readonly name: string;
   /** Its value, computed once per limiter in JavaScript (products of integers below 2^53 are exact in both). */
   readonly of: (spec: NormalisedLimit) => number;
@@ -20,11 +20,12 @@ export interface AlgorithmLua {
   readonly fields: readonly string[];
   /** True when the state also owns the sliding-log sorted set, passed as KEYS[2]. */
   readonly usesLog: boolean;
-  /** The spec values the blocks read, in the order they are packed into the spec argument. */
+  /** The spec values the blocks read, as Lua locals set from constants at the top of the script. */
   readonly specValues: readonly SpecValue[];
   /**
    * Lua statements deciding `cost` at `now`: they assign the declared locals `allowed`,
-   * `remaining`, `resetAfterMs` and `retryAfterMs` and update the state locals. They may raise
+   * `remaining`, `resetAfterMs` and `retryAfterMs` and update the state locals. `cost` is a number,
+   * `costText` the same cost as the caller wrote it. They may raise
    * `now` to a time the state has already seen (a clock that stepped back).
    */
   readonly step: string;

@@ -45,8 +45,8 @@ export const slidingLogLua: AlgorithmLua = {
   if allowed then
     if cost > 0 then
       n = n + 1
-      -- ARGV[2] is the cost as the caller wrote it: no number formatting here.
-      redis.call('ZADD', KEYS[2], now, n .. ':' .. ARGV[2])
+      -- costText is the cost as the caller wrote it: no number formatting here.
+      redis.call('ZADD', KEYS[2], now, n .. ':' .. costText)
       if b == 0 then a = now end
       b = b + cost
       c = now

@@ -1,4 +1,7 @@
-/** Token bucket in Lua, mirroring algorithms/token-bucket.ts operation for operation. */
+/**
+ * Token bucket in Lua, mirroring algorithms/token-bucket.ts operation for operation, except that a
+ * refusal leaves the stored state as it was (see the step).
+ */
 import type { AlgorithmLua } from './algorithm-lua.js';
 
 /** The refill of algorithms/token-bucket.ts, after raising `now` to the last time the bucket saw. */
@@ -29,6 +32,9 @@ export const tokenBucketLua: AlgorithmLua = {
   end
   remaining = math.floor((capacity - a) / unitScale)
   resetAfterMs = math.ceil(a / timeScale)
+  -- A refusal spends nothing: the stored (a, b) still describes this very bucket (refilled to now,
+  -- it is the same), and e stays now + resetAfterMs, so a refusal writes nothing.
+  if not allowed then a, b = a0, b0 end
 `,
   giveBack: `${refill}
   a = a - cost * unitScale
