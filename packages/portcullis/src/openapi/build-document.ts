@@ -10,7 +10,7 @@ import { describePolicy } from '../authz/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { inputJsonSchema, type JsonSchema } from './input-json-schema.js';
 import { toOpenApiPath } from './path-template.js';
-import { errorResponseComponents, FIELD_ERROR_SCHEMA, PROBLEM_SCHEMA, type ErrorResponseName } from './problem-components.js';
+import { ERROR_RESPONSES, errorResponseComponents, FIELD_ERROR_SCHEMA, PROBLEM_SCHEMA, type ErrorResponseName } from './problem-components.js';
 
 export type OpenApiCredential = 'bearer' | 'apiKey' | 'signature';
 
@@ -38,6 +38,8 @@ export interface OpenApiRoute {
   readonly deprecated?: boolean;
   /** The date this route's API version answers 410 from, when one is set. */
   readonly sunset?: Date;
+  /** A route that takes multipart/form-data instead of JSON: what its body holds. */
+  readonly multipart?: string | undefined;
 }
 
 export interface OpenApiDocumentOptions {
@@ -131,15 +133,17 @@ function parametersOf(route: OpenApiRoute, pathParameters: readonly string[], id
   return parameters;
 }
 
-function errorResponses(route: OpenApiRoute, hasPathParameters: boolean): Partial<Record<string, { $ref: string }>> {
+function errorResponses(route: OpenApiRoute, hasPathParameters: boolean, takesBody: boolean): Partial<Record<string, { $ref: string }>> {
   const names: ErrorResponseName[] = ['BadRequest'];
   const access = route.policy?.access;
   if (access !== undefined && access.kind !== 'public') names.push('Unauthorized', 'Forbidden');
   if (hasPathParameters) names.push('NotFound');
   if (route.sunset !== undefined) names.push('Gone');
   if ((route.rateLimits?.length ?? 0) > 0) names.push('TooManyRequests');
-  const statuses: Record<ErrorResponseName, string> = { BadRequest: '400', Unauthorized: '401', Forbidden: '403', NotFound: '404', Gone: '410', TooManyRequests: '429' };
-  return Object.fromEntries(names.map((name) => [statuses[name], { $ref: `#/components/responses/${name}` }]));
+  if (takesBody) names.push('PayloadTooLarge', 'UnsupportedMediaType');
+  // Load shedding and shutdown answer 503 on every route but the health probes.
+  names.push('ServiceUnavailable');
+  return Object.fromEntries(names.map((name) => [ERROR_RESPONSES[name].status, { $ref: `#/components/responses/${name}` }]));
 }
 
 function operationOf(route: OpenApiRoute, method: string, templated: ReturnType<typeof toOpenApiPath>, operationId: string): Record<string, unknown> {
@@ -153,8 +157,12 @@ function operationOf(route: OpenApiRoute, method: string, templated: ReturnType<
     operationId,
     ...(route.policy === undefined ? {} : { description: `Access: ${describePolicy(route.policy)}.` }),
     ...(parameters.length === 0 ? {} : { parameters }),
-    ...(body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: body } } } }),
-    responses: { '2XX': { description: 'Success.' }, ...errorResponses(route, templated.parameters.length > 0) },
+    ...(route.multipart !== undefined && BODY_METHODS.has(method)
+      ? { requestBody: { required: true, description: route.multipart, content: { 'multipart/form-data': { schema: { type: 'object' } } } } }
+      : body === undefined
+        ? {}
+        : { requestBody: { required: true, content: { 'application/json': { schema: body } } } }),
+    responses: { '2XX': { description: 'Success.' }, ...errorResponses(route, templated.parameters.length > 0, BODY_METHODS.has(method) && (body !== undefined || route.multipart !== undefined)) },
     security,
     ...(route.deprecated === true ? { deprecated: true } : {}),
     ...(access?.kind === 'permissions' ? { 'x-required-permissions': scopes } : {}),

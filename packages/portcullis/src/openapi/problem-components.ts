@@ -44,6 +44,9 @@ export const ERROR_RESPONSES = Object.freeze({
   NotFound: { status: '404', description: 'No such resource (or not one the caller may see).' },
   Gone: { status: '410', description: 'This API version has been retired (its sunset date has passed).' },
   TooManyRequests: { status: '429', description: 'A rate-limit quota is spent; retry after `Retry-After` seconds.' },
+  PayloadTooLarge: { status: '413', description: 'The request body is larger than this operation accepts.' },
+  UnsupportedMediaType: { status: '415', description: 'The request body is not of the media type this operation takes.' },
+  ServiceUnavailable: { status: '503', description: 'The server is shedding load, shutting down, or cannot admit the request (a rate limiter that fails closed); retry after `Retry-After` seconds.' },
 });
 
 export type ErrorResponseName = keyof typeof ERROR_RESPONSES;
@@ -61,7 +64,9 @@ export function errorResponseComponents(): Record<string, unknown> {
   const components: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(ERROR_RESPONSES)) {
     const headers =
-      name === 'TooManyRequests'
+      name === 'ServiceUnavailable'
+        ? { 'Retry-After': { description: 'Seconds until the request may be retried.', schema: { type: 'integer', minimum: 0 } } }
+        : name === 'TooManyRequests'
         ? {
             'Retry-After': { description: 'Seconds until the request may be retried.', schema: { type: 'integer', minimum: 0 } },
             RateLimit: { description: 'Remaining quota of each policy (IETF RateLimit header fields).', schema: { type: 'string' } },

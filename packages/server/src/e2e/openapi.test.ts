@@ -132,7 +132,15 @@ describe('L1 OpenAPI 3.1 document and documentation page', () => {
       '403': { $ref: '#/components/responses/Forbidden' },
       '404': { $ref: '#/components/responses/NotFound' },
       '429': { $ref: '#/components/responses/TooManyRequests' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
     });
+    // A body-taking route can also be refused for the body's size or media type.
+    const created = op('POST /v1/posts')['responses'] as Record<string, unknown>;
+    assert.deepEqual([created['413'], created['415']], [{ $ref: '#/components/responses/PayloadTooLarge' }, { $ref: '#/components/responses/UnsupportedMediaType' }]);
+    // The upload route documents its multipart body, not a JSON one.
+    const upload = op('POST /v1/posts/{id}/attachments')['requestBody'] as { content: Record<string, unknown>; description: string };
+    assert.deepEqual(Object.keys(upload.content), ['multipart/form-data']);
+    assert.ok(upload.description.length > 0);
     const problem = document.components['schemas']?.['Problem'] as Record<string, unknown>;
     assert.deepEqual(problem['required'], ['type', 'title', 'status', 'code', 'errorId']);
     const unauthorized = document.components['responses']?.['Unauthorized'] as { content: Record<string, unknown> };
