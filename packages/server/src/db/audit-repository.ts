@@ -139,7 +139,7 @@ export interface AuditEntry {
 export async function queryAuditEvents(db: Kysely<Database>, filter: AuditQuery): Promise<AuditEntry[]> {
   let query = db
     .selectFrom('audit_events')
-    .select(['seq', 'at', 'event', 'request_id', 'principal', 'client_address', 'method', 'route', 'outcome', 'fields'])
+    .selectAll()
     .orderBy('seq', 'desc')
     .limit(filter.limit);
   if (filter.event !== undefined) query = query.where('event', '=', filter.event);
@@ -150,18 +150,11 @@ export async function queryAuditEvents(db: Kysely<Database>, filter: AuditQuery)
   if (filter.to !== undefined) query = query.where('at', '<=', filter.to);
   if (filter.before !== undefined) query = query.where('seq', '<', filter.before);
   const rows = await query.execute();
-  return rows.map((row) => ({
-    seq: Number(row.seq),
-    at: row.at,
-    event: row.event,
-    requestId: row.request_id,
-    principal: row.principal,
-    clientAddress: row.client_address,
-    method: row.method,
-    route: row.route,
-    outcome: row.outcome,
-    fields: parseFields(row.fields),
-  }));
+  // The MACs stay in the database: the endpoint shows the event, not the chain.
+  return rows.map((row) => {
+    const { prevMac: _prevMac, mac: _mac, fields, ...entry } = fromRow(row);
+    return { ...entry, fields: parseFields(fields) };
+  });
 }
 
 function parseFields(text: string): Record<string, unknown> {
