@@ -2,11 +2,15 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RESP_TYPES } from 'redis';
+import fc from 'fast-check';
 import { ALGORITHM_NAMES, type AlgorithmName } from '../types.js';
 import { createRedisLimiter } from './redis-limiter.js';
 import { hashTagOf } from './redis-keys.js';
 import type { RedisScriptClient } from './script-client.js';
 import { redisForTests, type TestRedisClient } from './redis-for-tests.test-helpers.js';
+import { limiterScript } from './lua/limiter-script.js';
+import { FIRST_DECISION_LAYOUT } from './lua/fresh-first-decision.js';
+import { normaliseLimit } from '../limit-spec.js';
 
 const redis = await redisForTests();
 
@@ -208,7 +212,8 @@ describe('Redis limiter: keys, expiry, clock, scripts', { skip: redis === undefi
 
   async function storedTime(algorithm: AlgorithmName, callerClock: boolean, now: number): Promise<number> {
     const limiter = createRedisLimiter({ algorithm, limit: 5, windowMs: 60_000 }, { client: redis!.client, prefix: redis!.prefix('clock'), callerClock });
-    await limiter.decide('k', 1, now);
+    // Cost 2: a new key's cost-1 decision takes the first-decision shortcut, which stores relative times (tested below).
+    await limiter.decide('k', 2, now);
     // The state is a layout byte and little-endian doubles: `e`, then token-bucket's `a` and `b`, the time of its last refill.
     const stored = await redis!.client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }).get(limiter.keys('k')[0] as string);
     assert.ok(stored instanceof Buffer && stored.length === 1 + 3 * 8, 'a layout byte and three doubles');
@@ -227,6 +232,10 @@ describe('Redis limiter: keys, expiry, clock, scripts', { skip: redis === undefi
     const [key] = limiter.keys('k') as [string];
     const raw = redis!.client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
     await limiter.decide('k');
+    // The first decision took the shortcut (its own layout byte, times relative to the expiry):
+    // round 0 below reads that state back through PEXPIRETIME and must land on the same clock.
+    const first = await raw.get(key);
+    assert.ok(first instanceof Buffer && first[0]! >= FIRST_DECISION_LAYOUT, 'the first decision took the shortcut');
     for (let round = 0; round < 5; round += 1) {
       await sleep(7);
       const before = await serverNow(redis!.client);
@@ -238,6 +247,83 @@ describe('Redis limiter: keys, expiry, clock, scripts', { skip: redis === undefi
       const at = stored.readDoubleLE(1 + 2 * 8);
       assert.ok(at >= before && at <= afterwards, `round ${round}: decided at ${at}, server clock ${before}..${afterwards}`);
       assert.equal(await redis!.client.pExpireTime(key), stored.readDoubleLE(1), 'the key expires exactly at e');
+    }
+  });
+
+  it("answers a new key's first cost-1 decision with constants: the same reply and state as the script's general path", async () => {
+    const raw = redis!.client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    const penalty = fc.option(fc.record({ after: fc.integer({ min: 1, max: 3 }), blockMs: fc.integer({ min: 1, max: 3000 }), maxBlockMs: fc.constant(3000), decayMs: fc.integer({ min: 1, max: 10_000 }) }), { nil: undefined });
+    const specs = fc.record({
+      algorithm: fc.constantFrom('token-bucket' as const, 'gcra' as const),
+      limit: fc.oneof(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 11, max: 1_000_000_000 })),
+      windowMs: fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.constantFrom(60_000, 3_600_000, 1_000_000)),
+      burstFactor: fc.constantFrom(0, 1, 3),
+      penalty,
+    });
+    let shortcuts = 0;
+    let statesCompared = 0;
+    await fc.assert(
+      fc.asyncProperty(specs, async ({ algorithm, limit, windowMs, burstFactor, penalty: withPenalty }) => {
+        let spec;
+        try {
+          spec = normaliseLimit({ algorithm, limit, windowMs, ...(burstFactor === 0 ? {} : { burst: limit * burstFactor }), ...(withPenalty === undefined ? {} : { penalty: withPenalty }) });
+        } catch {
+          return; // a spec the library refuses (e.g. a gcra rate it cannot keep exact)
+        }
+        const shortcut = limiterScript(spec, false, 0);
+        const general = limiterScript(spec, false, 0, { freshShortcut: false });
+        if (shortcut.source === general.source) return;
+        shortcuts += 1;
+        const [fast, slow] = [`${redis!.prefix('fresh-first')}:${shortcuts}:fast`, `${redis!.prefix('fresh-first')}:${shortcuts}:slow`];
+        const fastReply = await redis!.client.eval(shortcut.source, { keys: [fast] });
+        const slowReply = await redis!.client.eval(general.source, { keys: [slow] });
+        // The reply carries remaining and resetAfterMs, the TTL.
+        assert.deepEqual(fastReply, slowReply, 'the reply');
+        // A state that lives a few ms may be gone before it is read.
+        const [fastState, slowState, fastExpiry, slowExpiry] = await Promise.all([raw.get(fast), raw.get(slow), redis!.client.pExpireTime(fast), redis!.client.pExpireTime(slow)]);
+        if (fastState instanceof Buffer && slowState instanceof Buffer && fastExpiry > 0 && slowExpiry > 0) {
+          assert.equal(fastState[0], slowState[0]! + FIRST_DECISION_LAYOUT, 'the layout byte');
+          const doubles = (state: Buffer) => Array.from({ length: (state.length - 1) / 8 }, (_, index) => state.readDoubleLE(1 + index * 8));
+          const [, ...fastFields] = doubles(fastState);
+          const [slowE, ...slowFields] = doubles(slowState) as [number, ...number[]];
+          assert.equal(slowE, slowExpiry, 'the general path: the key expires at e');
+          // The general path's times, made relative to its e, are the shortcut's fields.
+          const names = [...(spec.penalty === undefined ? [] : ['violations', 'since', 'blockedUntil']), ...(algorithm === 'gcra' ? ['a'] : ['a', 'b'])];
+          const relative = slowFields.map((value, index) => {
+            const name = names[index];
+            if (algorithm === 'gcra' && name === 'a') return value - slowE * spec.timeScale;
+            if (algorithm === 'token-bucket' && name === 'b') return value - slowE;
+            return value;
+          });
+          assert.deepEqual(fastFields, relative, 'the stored state');
+          statesCompared += 1;
+        }
+        await redis!.client.del([fast, slow]);
+      }),
+      { numRuns: 200 },
+    );
+    assert.ok(shortcuts >= 100 && statesCompared >= 50, `only ${shortcuts} specs took the shortcut, ${statesCompared} states compared`);
+  });
+
+  it('continues a key the shortcut started exactly like any other: the same decisions as a key started on the general path', async () => {
+    for (const algorithm of ['token-bucket', 'gcra'] as const) {
+      const spec = { algorithm, limit: 3, windowMs: 600 };
+      const fast = createRedisLimiter(spec, { client: redis!.client, prefix: redis!.prefix('continue-fast') });
+      const slow = createRedisLimiter(spec, { client: redis!.client, prefix: redis!.prefix('continue-slow') });
+      // A new key's cost-1 decision takes the shortcut; any other cost takes the general path
+      // (TIME), so the other key gets its first unit as 2 taken and 1 given back.
+      const a = await fast.decide('k');
+      const b = await slow.decide('k', 2);
+      await slow.refund('k', 1);
+      assert.equal(a.allowed && b.allowed, true, algorithm);
+      const next = await Promise.all([fast.decide('k', 2), slow.decide('k', 2)]);
+      assert.deepEqual(next.map((d) => [d.allowed, d.remaining]), [[true, 0], [true, 0]], algorithm);
+      const refused = await Promise.all([fast.decide('k'), slow.decide('k')]);
+      assert.deepEqual(refused.map((d) => d.allowed), [false, false], algorithm);
+      assert.ok(Math.abs(refused[0]!.retryAfterMs - refused[1]!.retryAfterMs) <= 5, `${algorithm}: retry after ${refused[0]!.retryAfterMs} vs ${refused[1]!.retryAfterMs}`);
+      // Once fresh again, both keys are gone.
+      await sleep(Math.max(refused[0]!.resetAfterMs, refused[1]!.resetAfterMs) + 50);
+      assert.equal(await redis!.client.exists([...fast.keys('k'), ...slow.keys('k')]), 0, algorithm);
     }
   });
 

@@ -20,6 +20,13 @@ export interface AlgorithmLua {
   readonly fields: readonly string[];
   /** True when the state also owns the sliding-log sorted set, passed as KEYS[2]. */
   readonly usesLog: boolean;
+  /**
+   * Set for the algorithms whose blocks only compare and subtract times (token bucket, GCRA), so a
+   * new key's first cost-1 decision is the same at any `now` and the script answers it with
+   * constants (fresh-first-decision.ts). Lists the state fields that hold times, which that state
+   * stores relative to its expiry; `scaled` when the field counts 1/timeScale ms, not ms.
+   */
+  readonly firstDecisionTimes?: readonly { readonly field: string; readonly scaled: boolean }[];
   /** The spec values the blocks read, as Lua locals set from constants at the top of the script. */
   readonly specValues: readonly SpecValue[];
   /**

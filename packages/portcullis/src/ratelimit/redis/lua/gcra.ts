@@ -7,6 +7,8 @@ import type { AlgorithmLua } from './algorithm-lua.js';
 export const gcraLua: AlgorithmLua = {
   fields: ['a'],
   usesLog: false,
+  // `a`, the TAT, counts 1/timeScale ms.
+  firstDecisionTimes: [{ field: 'a', scaled: true }],
   specValues: [
     { name: 'timeScale', of: (spec) => spec.timeScale },
     { name: 'interval', of: (spec) => spec.unitScale },

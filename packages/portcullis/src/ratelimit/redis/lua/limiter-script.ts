@@ -23,6 +23,9 @@
  *   TIME is only asked when there is no live state to measure against (a new key, an expired or
  *   foreign one). Caller-clock states carry another layout byte (their TTL is relative), so a
  *   server-clock script never measures against one.
+ * - Token bucket and GCRA answer a new key's cost-1 decision with constants computed here: one
+ *   GET that finds nothing, one SET, no TIME (fresh-first-decision.ts; that state has its own
+ *   layout byte and is read back through PEXPIRETIME, so Redis 7.0 or later is required).
  * - Specs without a penalty run a variant that neither reads nor stores the penalty fields.
  * - A fixed window on the server clock without penalty or calendar months is a plain counter
  *   instead (fixed-window-counter.ts): PTTL and INCRBY per decision, no state to decode.
@@ -36,6 +39,7 @@ import { ALGORITHM_NAMES, type AlgorithmName, type NormalisedLimit } from '../..
 import { replyPacking } from '../decision-reply.js';
 import type { AlgorithmLua, SpecValue } from './algorithm-lua.js';
 import { fixedWindowLua } from './fixed-window.js';
+import { FIRST_DECISION_LAYOUT, firstDecisionToAbsolute, freshFirstDecision, type FreshFirstDecision } from './fresh-first-decision.js';
 import { fixedWindowCounterSource } from './fixed-window-counter.js';
 import { gcraLua } from './gcra.js';
 import { keepForPenalty, penaltyFields, penaltySpecValues, recordViolation } from './penalty.js';
@@ -125,7 +129,7 @@ end
  * Loads the state into `e` and the state locals, and sets `now`. A state that is absent, of
  * another layout, or no longer live reads as all zeros (fresh).
  */
-function load(layout: string, format: number, length: number, all: string, fields: number, callerClock: boolean): string {
+function load(layout: string, format: number, length: number, all: string, fields: number, callerClock: boolean, first?: { readonly decision: FreshFirstDecision; readonly toAbsolute: string }): string {
   if (callerClock) {
     return `
 local now = ARGV[3] + 0
@@ -139,7 +143,16 @@ end`;
   }
   return `
 local now
-local stored = redis.call('GET', KEYS[1])
+local stored = redis.call('GET', KEYS[1])${
+    first === undefined
+      ? ''
+      : `
+if not stored and not ARGV[1] then
+  -- A new key, cost 1: the same outcome at any time (fresh-first-decision.ts).
+  redis.call('SET', KEYS[1], ${first.decision.stateLiteral}, 'PX', ${first.decision.ttlMs})
+  return ${first.decision.reply}
+end`
+  }
 local ${all} = ${zeros(fields)}
 if stored and #stored == ${length} then
   local format
@@ -147,7 +160,19 @@ if stored and #stored == ${length} then
   if format == ${format} then
     -- The key expires at e (PXAT), so its PTTL measures the server's clock against e.
     local ttl = redis.call('PTTL', KEYS[1])
-    if ttl > 0 then now = e - ttl end
+    if ttl > 0 then now = e - ttl end${
+      first === undefined
+        ? ''
+        : `
+  elseif format == ${format + FIRST_DECISION_LAYOUT} then
+    -- Written by the first-decision shortcut: e is the key's expiry, the times are relative to it.
+    e = redis.call('PEXPIRETIME', KEYS[1])
+    local ttl = redis.call('PTTL', KEYS[1])
+    if e > 0 and ttl > 0 then
+      now = e - ttl
+${first.toAbsolute}
+    end`
+    }
   end
 end
 if not now then${serverTime}
@@ -156,7 +181,15 @@ end`;
 }
 
 /** Builds the script of one limiter: its algorithm, penalty, clock and spec values. */
-export function limiterScript(spec: NormalisedLimit, callerClock: boolean, keepMs: number): LimiterScript {
+export interface LimiterScriptOptions {
+  /**
+   * Answer a cost-1 decision on a new key with precomputed constants (fresh-first-decision.ts)
+   * where the algorithm allows it. Default true; false only so tests can compare both paths.
+   */
+  readonly freshShortcut?: boolean;
+}
+
+export function limiterScript(spec: NormalisedLimit, callerClock: boolean, keepMs: number, options: LimiterScriptOptions = {}): LimiterScript {
   const { algorithm } = spec;
   const withPenalty = spec.penalty !== undefined;
   if (algorithm === 'fixed-window' && !withPenalty && spec.calendar === undefined && !callerClock) {
@@ -179,6 +212,8 @@ export function limiterScript(spec: NormalisedLimit, callerClock: boolean, keepM
   const length = 1 + 8 * (stateNames.length + 1);
   const all = ['e', ...stateNames].join(', ');
   const write = persist(layout, format, stateNames, lua.usesLog, callerClock);
+  const decision = callerClock || options.freshShortcut === false ? undefined : freshFirstDecision(spec, lua, format, stateNames, packing);
+  const first = decision === undefined ? undefined : { decision, toAbsolute: firstDecisionToAbsolute(lua) };
   const source = `${constants.map(([name, value]) => `local ${name} = ${luaNumber(value, name)}`).join('\n')}
 local cost, refunding, costText = 1, false, '1'
 if ARGV[1] then
@@ -186,7 +221,7 @@ if ARGV[1] then
   cost = costText + 0
   refunding = ARGV[2] == '1'
 end
-${load(layout, format, length, all, stateNames.length + 1, callerClock)}
+${load(layout, format, length, all, stateNames.length + 1, callerClock, first)}
 local ${stateNames.map(loaded).join(', ')} = ${stateNames.join(', ')}
 
 if refunding then

@@ -16,6 +16,8 @@ const refill = `
 export const tokenBucketLua: AlgorithmLua = {
   fields: ['a', 'b'],
   usesLog: false,
+  // `b` is the time of the last refill; `a` counts units, not time.
+  firstDecisionTimes: [{ field: 'b', scaled: false }],
   specValues: [
     { name: 'timeScale', of: (spec) => spec.timeScale },
     { name: 'unitScale', of: (spec) => spec.unitScale },
