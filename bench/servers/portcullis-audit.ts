@@ -36,7 +36,7 @@ await migrateToLatest(database.db);
 
 const options = portcullisBenchOptions({
   // The reference server's defaults (AUDIT_FLUSH_MS, AUDIT_BATCH_SIZE, AUDIT_QUEUE_CAPACITY).
-  securityEvents: { trail: sqlAuditTrail(database.db, deriveAuditChainKey(secret)), queue: { flushIntervalMs: 100, maxBatch: 200, capacity: 10_000 }, alerts: false },
+  securityEvents: { trail: sqlAuditTrail(database.db, deriveAuditChainKey(secret), { sqlite: database.sqlite }), queue: { flushIntervalMs: 100, maxBatch: 200, capacity: 10_000 }, alerts: false },
 });
 const authenticate = bearerAuthenticateHook(secret);
 

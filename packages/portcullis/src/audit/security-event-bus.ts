@@ -2,7 +2,7 @@ import { isPortcullisError } from '../errors/index.js';
 import { AlertEngine, type AlertRule, type AlertSink, type SecurityAlert } from './alert-engine.js';
 import { AuditWriteQueue, type AuditWriteQueueOptions } from './audit-write-queue.js';
 import { buildSecurityEvent, type SecurityEvent, type SecurityEventContext, type SecurityEventFields } from './security-event.js';
-import { securityEventCatalogue, type SecurityEventName } from './security-event-catalogue.js';
+import { SECURITY_EVENT_NAMES, securityEventCatalogue, type SecurityEventName } from './security-event-catalogue.js';
 
 /**
  * E3/E4: one place every security event passes, fanning out to the configured sinks in a fixed
@@ -41,6 +41,8 @@ export interface EmitOptions {
 }
 
 const ALERT_RAISED: SecurityEventName = 'alert.raised';
+/** Each event's log message (its name in words), made once rather than on every event. */
+const LOG_MESSAGES = new Map<string, string>(SECURITY_EVENT_NAMES.map((name) => [name, name.replaceAll('_', ' ')]));
 
 export class SecurityEventBus {
   readonly #log: SecurityEventLogger | undefined;
@@ -184,7 +186,7 @@ export class SecurityEventBus {
     Object.assign(line, event.fields);
     if (error !== undefined) line['err'] = error;
     const spec = securityEventCatalogue[event.event];
-    const message = event.event.replaceAll('_', ' ');
+    const message = LOG_MESSAGES.get(event.event) ?? event.event.replaceAll('_', ' ');
     if (spec.level === 'error') log.error(line, message);
     else if (spec.level === 'warn') log.warn(line, message);
     else log.info(line, message);

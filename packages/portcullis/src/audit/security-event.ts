@@ -1,4 +1,6 @@
 import { PortcullisError } from '../errors/index.js';
+import { boundedMemo } from './bounded-memo.js';
+import { isoTimestamp } from './iso-timestamp.js';
 import { REDACTED, isSensitiveKey, scrubText } from './redaction.js';
 import { isSecurityEventName, securityEventCatalogue, type SecurityEventName, type SecurityOutcome } from './security-event-catalogue.js';
 
@@ -8,6 +10,11 @@ import { isSecurityEventName, securityEventCatalogue, type SecurityEventName, ty
  * fields. Fields go through the log redaction on the way in (a key named like a secret is
  * blanked, secret-shaped text is scrubbed), are bounded in number and length, and are never
  * objects: an event records ids and counts, not payloads.
+ *
+ * Building one is on the emitter's request path: the timestamp is formatted once per second
+ * (isoTimestamp), and what redaction decides for field names, methods and route patterns, a short
+ * list repeated endlessly, is remembered (boundedMemo). Ids, addresses and field values are
+ * scrubbed every time.
  */
 
 /** A field value: scalars, or a short list of strings (scopes). */
@@ -60,10 +67,26 @@ function cleanValue(value: unknown): SecurityFieldValue | undefined {
   return undefined;
 }
 
-function cleanEnvelope(value: string | null | undefined, max = 256): string | null {
-  if (value === undefined || value === null || value === '') return null;
+function cleanBounded(value: string, max: number): string {
   return cleanString(value.length > max ? value.slice(0, max) : value);
 }
+
+function cleanEnvelope(value: string | null | undefined, clean: (value: string) => string): string | null {
+  return value === undefined || value === null || value === '' ? null : clean(value);
+}
+
+const cleanId = (value: string): string => cleanBounded(value, 128);
+const cleanAddress = (value: string): string => cleanBounded(value, 64);
+// Methods and route patterns come from a short list (the app's routes), ids and addresses do not:
+// only the former are remembered.
+const cleanMethod = boundedMemo((method) => cleanBounded(method, 16), 64);
+const cleanRoute = boundedMemo((route) => cleanBounded(route, 256), 1024);
+
+const DROP = 0;
+const KEEP = 1;
+const BLANK = 2;
+/** What happens to a field of this name: dropped (unusual or an envelope name), kept, or blanked (sensitive). */
+const fieldNameVerdict = boundedMemo((key): number => (!FIELD_NAME.test(key) || RESERVED.has(key) ? DROP : isSensitiveKey(key) ? BLANK : KEEP), 1024);
 
 /**
  * Redacted, bounded copy of `fields`: undefined members are dropped, objects refused (dropped),
@@ -75,10 +98,11 @@ export function cleanSecurityFields(fields: SecurityEventFields | undefined): Re
   let count = 0;
   for (const key of Object.keys(fields)) {
     if (count >= MAX_FIELDS) break;
-    if (!FIELD_NAME.test(key) || RESERVED.has(key)) continue;
+    const verdict = fieldNameVerdict(key);
+    if (verdict === DROP) continue;
     const raw = fields[key];
     if (raw === undefined) continue;
-    const value = isSensitiveKey(key) ? REDACTED : cleanValue(raw);
+    const value = verdict === BLANK ? REDACTED : cleanValue(raw);
     if (value === undefined) continue;
     out[key] = value;
     count += 1;
@@ -97,12 +121,12 @@ export function buildSecurityEvent(name: SecurityEventName, context: SecurityEve
   if (!isSecurityEventName(name)) throw new PortcullisError('config.invalid', { detail: 'security event: the name is not in the catalogue' });
   return {
     event: name,
-    at: new Date(now).toISOString(),
-    requestId: cleanEnvelope(context.requestId, 128),
-    principal: cleanEnvelope(context.principal, 128),
-    clientAddress: cleanEnvelope(context.clientAddress, 64),
-    method: cleanEnvelope(context.method, 16),
-    route: cleanEnvelope(context.route),
+    at: isoTimestamp(now),
+    requestId: cleanEnvelope(context.requestId, cleanId),
+    principal: cleanEnvelope(context.principal, cleanId),
+    clientAddress: cleanEnvelope(context.clientAddress, cleanAddress),
+    method: cleanEnvelope(context.method, cleanMethod),
+    route: cleanEnvelope(context.route, cleanRoute),
     outcome: context.outcome ?? securityEventCatalogue[name].outcome,
     fields: cleanSecurityFields(fields),
   };

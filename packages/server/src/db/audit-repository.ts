@@ -1,6 +1,8 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import { sealAuditBatch, type AuditChainHead, type AuditRecord, type AuditTrailStore, type SecurityEvent } from 'portcullis/audit';
 import type { AuditEventsTable, Database } from './schema.js';
+import { sqliteAuditAppend } from './sqlite-audit-append.js';
 
 /**
  * The audit trail in SQL (E3), one code path for SQLite and PostgreSQL. An append is one
@@ -9,6 +11,11 @@ import type { AuditEventsTable, Database } from './schema.js';
  * head, chains the batch after it, inserts the rows and moves the head. So appends from any
  * number of instances form one linear chain, and a failed append leaves nothing behind (the
  * write queue retries the whole batch). Nothing here updates or deletes a row.
+ *
+ * Given the SQLite connection under `db` (AppDatabase.sqlite), an append is the same transaction
+ * run synchronously on cached prepared statements (sqlite-audit-append.ts), inside
+ * `db.connection().execute` so Kysely's connection mutex keeps it apart from every other query:
+ * per event it costs a fraction of compiling and preparing the Kysely INSERT for each batch.
  */
 
 /** Rows per INSERT: well inside SQLite's and PostgreSQL's bound-parameter limits (12 columns each). */
@@ -48,13 +55,28 @@ function fromRow(row: Selectable<AuditEventsTable>): AuditRecord {
   };
 }
 
+export interface SqlAuditTrailOptions {
+  /** AppDatabase.sqlite: on SQLite, append through it (see the module header); undefined: through Kysely. */
+  readonly sqlite?: BetterSqlite3.Database | undefined;
+}
+
 /**
  * The trail store the security-event bus writes through.
  *
  * @example
- * const store = sqlAuditTrail(database.db, deriveAuditChainKey(config.secrets.appSecret));
+ * const store = sqlAuditTrail(database.db, deriveAuditChainKey(config.secrets.appSecret), { sqlite: database.sqlite });
  */
-export function sqlAuditTrail(db: Kysely<Database>, key: Uint8Array): AuditTrailStore {
+export function sqlAuditTrail(db: Kysely<Database>, key: Uint8Array, options: SqlAuditTrailOptions = {}): AuditTrailStore {
+  if (options.sqlite !== undefined) {
+    const append = sqliteAuditAppend(options.sqlite, key);
+    return {
+      async append(events: readonly SecurityEvent[]): Promise<void> {
+        if (events.length === 0) return;
+        // Holding Kysely's one connection: no Kysely transaction is open on it, none starts meanwhile.
+        await db.connection().execute(async () => append(events));
+      },
+    };
+  }
   return {
     async append(events: readonly SecurityEvent[]): Promise<void> {
       if (events.length === 0) return;

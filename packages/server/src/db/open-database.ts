@@ -1,9 +1,10 @@
-import { Kysely } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
+import { Kysely, type Dialect } from 'kysely';
 import { PortcullisError } from 'portcullis/errors';
 import type { DatabaseTarget } from '../config/server-config.js';
 import type { Database } from './schema.js';
 import { createPostgresDialect } from './postgres-dialect.js';
-import { createSqliteDialect } from './sqlite-dialect.js';
+import { createSqliteDialect, type SqliteConnection } from './sqlite-dialect.js';
 
 /**
  * One entry point from a configured target to a ready Kysely instance, whichever the dialect, plus
@@ -14,6 +15,14 @@ import { createSqliteDialect } from './sqlite-dialect.js';
 export interface AppDatabase {
   readonly db: Kysely<Database>;
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * SQLite only: the better-sqlite3 connection under `db`, for work that must run as synchronous
+   * statements (the audit trail's append: cached prepared statements, no per-batch compile). Use
+   * it only while holding Kysely's connection (`db.connection().execute(...)`): Kysely serialises
+   * the one connection with a mutex, and a statement run beside it could land inside another
+   * caller's open transaction and be rolled back with it.
+   */
+  readonly sqlite?: BetterSqlite3.Database;
   /** Runs `select 1`; throws `storage.unavailable` if the database does not answer in time. */
   ping(): Promise<void>;
   /**
@@ -74,21 +83,26 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
     pingTimeoutMs: options.pingTimeoutMs ?? DEFAULTS.pingTimeoutMs,
     busyTimeoutMs: options.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs,
   };
-  const dialect =
-    target.kind === 'sqlite'
-      ? createSqliteDialect({ file: target.file, busyTimeoutMs: settings.busyTimeoutMs })
-      : createPostgresDialect({
-          url: target.url,
-          poolSize: settings.poolSize,
-          connectTimeoutMs: settings.connectTimeoutMs,
-          onBackgroundError: options.onBackgroundError ?? (() => undefined),
-        });
+  let sqlite: SqliteConnection | undefined;
+  let dialect: Dialect;
+  if (target.kind === 'sqlite') {
+    sqlite = createSqliteDialect({ file: target.file, busyTimeoutMs: settings.busyTimeoutMs });
+    dialect = sqlite.dialect;
+  } else {
+    dialect = createPostgresDialect({
+      url: target.url,
+      poolSize: settings.poolSize,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      onBackgroundError: options.onBackgroundError ?? (() => undefined),
+    });
+  }
   const db = new Kysely<Database>({ dialect });
 
   let closing: Promise<void> | undefined;
   const database: AppDatabase = {
     db,
     kind: target.kind,
+    ...(sqlite === undefined ? {} : { sqlite: sqlite.database }),
     async ping() {
       if (closing !== undefined) throw new PortcullisError('storage.unavailable', { detail: 'the database has been closed' });
       await answersWithin(db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute(), settings.pingTimeoutMs);

@@ -16,8 +16,17 @@ export interface SqliteSettings {
   readonly busyTimeoutMs: number;
 }
 
-/** Opens (creating if needed) the SQLite file and returns the Kysely dialect over it. */
-export function createSqliteDialect({ file, busyTimeoutMs }: SqliteSettings): SqliteDialect {
+export interface SqliteConnection {
+  readonly dialect: SqliteDialect;
+  /**
+   * The one connection the dialect runs on. Only for code that holds Kysely's connection while it
+   * uses it (inside `db.connection().execute`): see AppDatabase.sqlite.
+   */
+  readonly database: BetterSqlite3.Database;
+}
+
+/** Opens (creating if needed) the SQLite file and returns the Kysely dialect over it, with its connection. */
+export function createSqliteDialect({ file, busyTimeoutMs }: SqliteSettings): SqliteConnection {
   let database: BetterSqlite3.Database;
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -43,5 +52,5 @@ export function createSqliteDialect({ file, busyTimeoutMs }: SqliteSettings): Sq
       cause,
     });
   }
-  return new SqliteDialect({ database });
+  return { dialect: new SqliteDialect({ database }), database };
 }

@@ -41,7 +41,7 @@ export function securityEventOptionsFor(config: ServerConfig, database: AppDatab
   const webhook = alertWebhookSinkFor(config);
   const sinks = webhook === undefined ? extraSinks : [...extraSinks, webhook];
   return {
-    trail: sqlAuditTrail(database.db, deriveAuditChainKey(config.secrets.appSecret)),
+    trail: sqlAuditTrail(database.db, deriveAuditChainKey(config.secrets.appSecret), { sqlite: database.sqlite }),
     queue: { flushIntervalMs: audit.flushMs, maxBatch: audit.batchSize, capacity: audit.queueCapacity },
     // Half the shutdown budget: main.ts exits when SHUTDOWN_TIMEOUT_MS runs out, and the bus must
     // give up (and log how many events it could not write) well before that, after requests drained.
