@@ -7,7 +7,7 @@ import { availableParallelism, cpus, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions } from './options.ts';
 import type { Pinning } from './pinning.ts';
-import type { RoundResult, VariantSummary } from './stats.ts';
+import { compareVariants, type RoundResult, type VariantSummary } from './stats.ts';
 import { LOAD_CPU, SERVER_CPU } from './pinning.ts';
 import { VARIANTS, type VariantName } from './variants.ts';
 
@@ -93,11 +93,21 @@ function settingsLine(report: Report): string {
   return `${options.rounds} interleaved round(s), ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s measured per variant per round, ${options.connections} connections, wrk -t1`;
 }
 
+/** The audit trail's cost (issue 8): the audit variant against the same variant without the trail, when both ran. */
+function trailCostLine(report: Report): string | undefined {
+  const comparison = compareVariants(report.rounds, 'portcullis-audit', 'portcullis');
+  if (comparison === undefined) return undefined;
+  const cpu = comparison.cpuRatio === null ? '' : `, per server CPU-second ${ratio(comparison.cpuRatio)}`;
+  return `Audit trail cost: portcullis-audit vs portcullis ${ratio(comparison.ratio)} (medians), paired ${ratio(comparison.pairedRatio)}${cpu}.`;
+}
+
 export function printReport(report: Report): void {
   const variants = report.summary.map((row) => row.variant);
   const perRound = roundRows(variants, report.rounds);
   console.log(`\nPer round: req/s / p99 ms / server CPU (the order of variants rotates every round):\n${textTable(perRound.header, perRound.rows)}`);
   console.log(`\nSummary (${settingsLine(report)}):\n${textTable(SUMMARY_HEADER, summaryRows(report.summary))}`);
+  const trailCost = trailCostLine(report);
+  if (trailCost !== undefined) console.log(`\n${trailCost}`);
   for (const row of report.summary.filter((candidate) => candidate.failures > 0)) {
     console.log(`WARNING: ${row.variant} had ${row.failures} non-2xx responses or socket errors; its figures are not trustworthy.`);
   }
@@ -120,6 +130,7 @@ export function renderMarkdown(report: Report): string {
     '"req/CPU-s" is requests answered per CPU-second the server process used, and "vs bare (CPU)" its ratio;',
     '"server CPU" is the share of one core the server process got while measured.',
     '',
+    ...(trailCostLine(report) === undefined ? [] : [trailCostLine(report) as string, '']),
     'Per round: req/s / p99 ms / server CPU.',
     '',
     markdownTable(perRound.header, perRound.rows),

@@ -112,3 +112,35 @@ export function summarise(variants: readonly VariantName[], rounds: readonly Rou
     };
   });
 }
+
+/** One variant against another measured in the same run (e.g. the audit trail's cost: portcullis-audit against portcullis). */
+export interface VariantComparison {
+  variant: VariantName;
+  against: VariantName;
+  /** Median req/s over the other's median req/s. */
+  ratio: number;
+  /** Median over rounds of the per-round ratio. */
+  pairedRatio: number;
+  /** Median requests per server CPU-second over the other's: robust to time other processes took. */
+  cpuRatio: number | null;
+}
+
+export function compareVariants(rounds: readonly RoundResult[], variant: VariantName, against: VariantName): VariantComparison | undefined {
+  const mine = rounds.filter((result) => result.variant === variant);
+  const theirs = rounds.filter((result) => result.variant === against);
+  if (mine.length === 0 || theirs.length === 0) return undefined;
+  const theirsByRound = new Map(theirs.map((result) => [result.round, result.requestsPerSecond]));
+  const paired = mine.flatMap((result) => {
+    const other = theirsByRound.get(result.round);
+    return other === undefined ? [] : [result.requestsPerSecond / other];
+  });
+  const myCpu = medianOrNull(mine.map((result) => result.requestsPerCpuSecond));
+  const theirCpu = medianOrNull(theirs.map((result) => result.requestsPerCpuSecond));
+  return {
+    variant,
+    against,
+    ratio: median(mine.map((result) => result.requestsPerSecond)) / median(theirs.map((result) => result.requestsPerSecond)),
+    pairedRatio: median(paired),
+    cpuRatio: myCpu === null || theirCpu === null ? null : myCpu / theirCpu,
+  };
+}
