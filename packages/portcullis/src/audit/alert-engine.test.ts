@@ -108,7 +108,7 @@ describe('alert rules (E4)', () => {
       rules: [{ name: 'any_reuse', events: ['auth.token_reuse'], groupBy: 'all', threshold: 1, windowMs: MINUTE }],
       sinks: [
         { name: 'throws', send: () => { throw new Error('boom'); } },
-        webhookAlertSink({ post: () => Promise.reject(new Error('unreachable')) }),
+        webhookAlertSink({ secret: 'a-test-alert-webhook-secret-of-32b', post: () => Promise.reject(new Error('unreachable')) }),
         { name: 'works', send: (alert) => void reached.push(alert.rule) },
       ],
       onSinkError: (_error, sink) => failures.push(sink),

@@ -1,4 +1,5 @@
 import { PortcullisError } from '../errors/index.js';
+import { WEBHOOK_SIGNATURE_HEADER, signWebhookPayload } from '../outbound/webhook-signature.js';
 import type { AlertSink, SecurityAlert } from './alert-engine.js';
 
 /**
@@ -7,6 +8,11 @@ import type { AlertSink, SecurityAlert } from './alert-engine.js';
  * alert URL can never be turned against internal addresses). Alerts are rare by construction (one
  * per incident), but a flood of incidents must not pile up requests: deliveries beyond
  * `maxPending` are refused and reported, never queued without bound.
+ *
+ * Every webhook delivery is signed like the API's own webhooks (`Portcullis-Webhook-Signature`,
+ * HMAC-SHA256 under the sink's secret over the timestamp and the body; receivers check it with
+ * `verifyWebhookSignature`): an alert endpoint is a URL anyone who learns it could post forged
+ * alerts to, or replay old ones at, to bury a real incident.
  */
 
 export interface AlertLogger {
@@ -33,20 +39,27 @@ export function alertWebhookBody(alert: SecurityAlert): string {
 
 export interface WebhookAlertSinkOptions {
   /**
-   * Sends `body` (JSON) to the configured URL and resolves once it was accepted (2xx); rejects
-   * otherwise. Use the SSRF-safe outbound client here, with its timeout.
+   * Sends `body` (JSON) with `headers` (the signature) to the configured URL and resolves once it
+   * was accepted (2xx); rejects otherwise. Use the SSRF-safe outbound client here, with its timeout.
    */
-  readonly post: (body: string) => Promise<void>;
+  readonly post: (body: string, headers: Readonly<Record<string, string>>) => Promise<void>;
+  /** The secret deliveries are signed with (at least 16 bytes; the receiver holds it too). */
+  readonly secret: string;
   /** Deliveries in flight at once before new ones are refused. Default 16. */
   readonly maxPending?: number;
 }
 
 /**
+ * Throws `config.invalid` for a secret under 16 bytes.
+ *
  * @example
- * engine.addSink(webhookAlertSink({ post: (body) => outbound.postJson(url, body) }));
+ * engine.addSink(webhookAlertSink({ secret, post: (body, headers) => outbound.postJson(url, body, headers) }));
  */
 export function webhookAlertSink(options: WebhookAlertSinkOptions): AlertSink {
   const maxPending = options.maxPending ?? 16;
+  const secret = options.secret;
+  // Refused now, at start-up, rather than at the first alert.
+  signWebhookPayload(secret, '');
   let pending = 0;
   return {
     name: 'webhook',
@@ -54,7 +67,8 @@ export function webhookAlertSink(options: WebhookAlertSinkOptions): AlertSink {
       if (pending >= maxPending) throw new PortcullisError('service.overloaded', { detail: `alert webhook: ${pending} deliveries pending; alert ${alert.rule} not sent` });
       pending += 1;
       try {
-        await options.post(alertWebhookBody(alert));
+        const body = alertWebhookBody(alert);
+        await options.post(body, { [WEBHOOK_SIGNATURE_HEADER]: signWebhookPayload(secret, body) });
       } finally {
         pending -= 1;
       }

@@ -98,10 +98,19 @@ describe('loadConfig (A10)', () => {
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
       [{ TLS_CERT_FILE: '/x.pem' }, /TLS_CERT_FILE and TLS_KEY_FILE/],
       [{ BODY_LIMIT_BYTES: '0' }, /BODY_LIMIT_BYTES/],
+      // Alert webhooks are signed: a URL without a secret, or with a short one, does not start.
+      [{ ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook' }, /ALERT_WEBHOOK_SECRET is required/],
+      [{ ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook', ALERT_WEBHOOK_SECRET: 'too-short' }, /ALERT_WEBHOOK_SECRET/],
     ];
     for (const [env, expected] of cases) {
       assert.throws(() => loadConfig({ DATA_DIR: join(dir, 'dev'), ...env }), { code: 'config.invalid', message: expected }, JSON.stringify(env));
     }
+  });
+
+  it('keeps the alert webhook secret beside its URL', () => {
+    const secret = 'an-alert-webhook-secret-of-enough-length';
+    const config = loadConfig({ DATA_DIR: join(dir, 'dev'), ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook', ALERT_WEBHOOK_SECRET: secret });
+    assert.deepEqual([config.audit.alerts.webhookUrl, config.audit.alerts.webhookSecret], ['https://alerts.example.com/hook', secret]);
   });
 
   it('an unusable DATA_DIR in development is a coded error naming it, not a raw filesystem error', () => {

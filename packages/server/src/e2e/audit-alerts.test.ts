@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WEBHOOK_SIGNATURE_HEADER, verifyWebhookSignature } from 'portcullis/outbound';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { auditSecrets } from './audit-trail.test-helpers.js';
 import { AuthClient, newEmail, newPassword, ROOMY_LIMITS } from './identity.test-helpers.js';
@@ -31,6 +32,8 @@ describe('failed-login alert with the server\'s default limits (E4)', () => {
   });
 });
 
+const ALERT_SECRET = 'alert-receiver-shared-secret-0123456789';
+
 describe('alerts to a webhook (E4)', () => {
   let receiver: Server;
   let port: number;
@@ -40,7 +43,7 @@ describe('alerts to a webhook (E4)', () => {
       let body = '';
       req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
-        received.push({ method: req.method, url: req.url, contentType: req.headers['content-type'], body: JSON.parse(body) as unknown });
+        received.push({ method: req.method, url: req.url, contentType: req.headers['content-type'], signature: req.headers[WEBHOOK_SIGNATURE_HEADER], raw: body, body: JSON.parse(body) as unknown });
         res.writeHead(204).end();
       });
     });
@@ -55,6 +58,7 @@ describe('alerts to a webhook (E4)', () => {
       ...auditSecrets(),
       ALERT_LOGIN_FAILURES: '3',
       ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/alerts`,
+      ALERT_WEBHOOK_SECRET: ALERT_SECRET,
       OUTBOUND_ALLOW_ADDRESSES: '127.0.0.1',
       OUTBOUND_ALLOWED_PORTS: String(port),
     });
@@ -72,6 +76,11 @@ describe('alerts to a webhook (E4)', () => {
       assert.equal(received[0]?.['method'], 'POST');
       assert.equal(received[0]?.['contentType'], 'application/json');
       assert.equal(alert.type, 'portcullis.alert');
+      // Signed: the receiver can tell it from a forged or replayed post.
+      const signature = received[0]?.['signature'];
+      assert.equal(typeof signature, 'string');
+      assert.deepEqual(verifyWebhookSignature({ secret: ALERT_SECRET, header: signature as string, body: received[0]?.['raw'] as string }).ok, true);
+      assert.deepEqual(verifyWebhookSignature({ secret: `${ALERT_SECRET}x`, header: signature as string, body: received[0]?.['raw'] as string }), { ok: false, reason: 'mismatch' });
       assert.deepEqual([alert.alert['rule'], alert.alert['key'], alert.alert['count']], ['login_failures_by_address', '127.0.0.1', 3]);
       assert.equal(server.logLines().filter((line) => line['event'] === 'alert.raised').length, 1);
     } finally {
@@ -86,6 +95,7 @@ describe('alerts to a webhook (E4)', () => {
       ...auditSecrets(),
       ALERT_LOGIN_FAILURES: '1',
       ALERT_WEBHOOK_URL: 'http://169.254.169.254/latest/meta-data/',
+      ALERT_WEBHOOK_SECRET: ALERT_SECRET,
     });
     try {
       const client = new AuthClient(server.url);

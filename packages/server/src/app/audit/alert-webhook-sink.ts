@@ -7,11 +7,14 @@ import type { ServerConfig } from '../../config/server-config.js';
  * E4: alerts posted to ALERT_WEBHOOK_URL as JSON, through the SSRF-safe outbound client with the
  * same address and port rules as webhooks (OUTBOUND_ALLOW_ADDRESSES, OUTBOUND_ALLOWED_PORTS), so a
  * misconfigured or hostile URL can never reach an internal address. A refusal, a timeout or a
- * non-2xx answer is a failed delivery, reported as `alert.delivery_failed` with its code.
+ * non-2xx answer is a failed delivery, reported as `alert.delivery_failed` with its code. Each
+ * delivery is signed with ALERT_WEBHOOK_SECRET (`Portcullis-Webhook-Signature`, as the API's own
+ * webhooks), which the configuration requires beside the URL.
  */
 export function alertWebhookSinkFor(config: ServerConfig): AlertSink | undefined {
-  const url = config.audit.alerts.webhookUrl;
+  const { webhookUrl: url, webhookSecret: secret } = config.audit.alerts;
   if (url === undefined) return undefined;
+  if (secret === undefined) throw new PortcullisError('config.invalid', { detail: 'ALERT_WEBHOOK_SECRET is required with ALERT_WEBHOOK_URL' });
   const client = createOutboundClient({
     allowAddresses: config.webhooks.allowAddresses,
     allowedPorts: config.webhooks.allowedPorts,
@@ -20,10 +23,11 @@ export function alertWebhookSinkFor(config: ServerConfig): AlertSink | undefined
     userAgent: 'Portcullis-Alerts/1',
   });
   return webhookAlertSink({
-    async post(body) {
+    secret,
+    async post(body, headers) {
       const res = await client.request(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...headers, 'content-type': 'application/json' },
         body,
         httpsOnly: config.env === 'production',
         maxResponseBytes: 64 * 1024,

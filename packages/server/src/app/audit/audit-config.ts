@@ -26,6 +26,8 @@ export interface AuditConfig {
     readonly tokenReuseWindowMs: number;
     /** Alerts are also posted here (through the SSRF-safe outbound client) when set. */
     readonly webhookUrl: string | undefined;
+    /** What those posts are signed with (set whenever webhookUrl is). */
+    readonly webhookSecret: string | undefined;
   };
   readonly validationBurst: { readonly threshold: number; readonly windowMs: number };
 }
@@ -48,6 +50,7 @@ const auditEnv = z.object({
   ALERT_LOCKOUTS_WINDOW_MS: windowMs.default(300_000),
   ALERT_TOKEN_REUSE_WINDOW_MS: windowMs.default(300_000),
   ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ALERT_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').max(1024).optional(),
   VALIDATION_BURST_THRESHOLD: count(100_000).default(20),
   VALIDATION_BURST_WINDOW_MS: windowMs.default(60_000),
 });
@@ -61,6 +64,10 @@ export function resolveAuditConfig(env: NodeJS.ProcessEnv, production: boolean):
   }
   const e = parsed.data;
   if (e.AUDIT_BATCH_SIZE > e.AUDIT_QUEUE_CAPACITY) throw new PortcullisError('config.invalid', { detail: 'AUDIT_BATCH_SIZE must not exceed AUDIT_QUEUE_CAPACITY' });
+  if (e.ALERT_WEBHOOK_URL !== undefined && e.ALERT_WEBHOOK_SECRET === undefined) {
+    // Unsigned alerts could be forged or replayed by anyone who learns the URL.
+    throw new PortcullisError('config.invalid', { detail: 'ALERT_WEBHOOK_SECRET is required with ALERT_WEBHOOK_URL: alert deliveries are signed with it' });
+  }
   if (production && e.ALERT_WEBHOOK_URL !== undefined && !e.ALERT_WEBHOOK_URL.startsWith('https://')) {
     throw new PortcullisError('config.invalid', { detail: 'ALERT_WEBHOOK_URL must be https:// in production' });
   }
@@ -79,6 +86,7 @@ export function resolveAuditConfig(env: NodeJS.ProcessEnv, production: boolean):
       lockoutsWindowMs: e.ALERT_LOCKOUTS_WINDOW_MS,
       tokenReuseWindowMs: e.ALERT_TOKEN_REUSE_WINDOW_MS,
       webhookUrl: e.ALERT_WEBHOOK_URL,
+      webhookSecret: e.ALERT_WEBHOOK_URL === undefined ? undefined : e.ALERT_WEBHOOK_SECRET,
     },
     validationBurst: { threshold: e.VALIDATION_BURST_THRESHOLD, windowMs: e.VALIDATION_BURST_WINDOW_MS },
   };
