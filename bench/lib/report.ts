@@ -94,11 +94,11 @@ function settingsLine(report: Report): string {
 }
 
 /** The audit trail's cost (issue 8): the audit variant against the same variant without the trail, when both ran. */
-function trailCostLine(report: Report): string | undefined {
+function trailCostLines(report: Report): string[] {
   const comparison = compareVariants(report.rounds, 'portcullis-audit', 'portcullis');
-  if (comparison === undefined) return undefined;
+  if (comparison === undefined) return [];
   const cpu = comparison.cpuRatio === null ? '' : `, per server CPU-second ${ratio(comparison.cpuRatio)}`;
-  return `Audit trail cost: portcullis-audit vs portcullis ${ratio(comparison.ratio)} (medians), paired ${ratio(comparison.pairedRatio)}${cpu}.`;
+  return [`Audit trail cost: portcullis-audit vs portcullis ${ratio(comparison.ratio)} (medians), paired ${ratio(comparison.pairedRatio)}${cpu}.`, ''];
 }
 
 export function printReport(report: Report): void {
@@ -106,8 +106,7 @@ export function printReport(report: Report): void {
   const perRound = roundRows(variants, report.rounds);
   console.log(`\nPer round: req/s / p99 ms / server CPU (the order of variants rotates every round):\n${textTable(perRound.header, perRound.rows)}`);
   console.log(`\nSummary (${settingsLine(report)}):\n${textTable(SUMMARY_HEADER, summaryRows(report.summary))}`);
-  const trailCost = trailCostLine(report);
-  if (trailCost !== undefined) console.log(`\n${trailCost}`);
+  for (const line of trailCostLines(report)) if (line !== '') console.log(`\n${line}`);
   for (const row of report.summary.filter((candidate) => candidate.failures > 0)) {
     console.log(`WARNING: ${row.variant} had ${row.failures} non-2xx responses or socket errors; its figures are not trustworthy.`);
   }
@@ -130,7 +129,7 @@ export function renderMarkdown(report: Report): string {
     '"req/CPU-s" is requests answered per CPU-second the server process used, and "vs bare (CPU)" its ratio;',
     '"server CPU" is the share of one core the server process got while measured.',
     '',
-    ...(trailCostLine(report) === undefined ? [] : [trailCostLine(report) as string, '']),
+    ...trailCostLines(report),
     'Per round: req/s / p99 ms / server CPU.',
     '',
     markdownTable(perRound.header, perRound.rows),

@@ -3,6 +3,7 @@
  * what the worker reports after each phase (`DONE <json>`).
  */
 import type { KeyPattern, WorkloadName } from './contenders.ts';
+import type { DecisionTally } from './decision-step.ts';
 
 export interface CountRequest {
   /** A contender id, or `loop-sync`: the counting loop around a decision that costs nothing. */
@@ -24,12 +25,8 @@ export interface CountRequest {
   prefix: string;
 }
 
-export interface CountTally {
-  decisions: number;
-  admitted: number;
-  errors: number;
-  firstError: string | null;
-}
+/** What a counted phase did, as the wall-clock bench tallies it. */
+export type CountTally = DecisionTally;
 
 /** The floor: what the counting loop itself costs per decision, subtracted from the memory figures. */
 export const LOOP_FLOOR = 'loop-sync';

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { contenderById, keysFor, WORKLOADS } from './contenders.ts';
 import { LOOP_FLOOR, type CountRequest, type CountTally } from './count-protocol.ts';
 import { buildDecider, type AsyncDecider, type Decider, type SyncDecider } from './limiters.ts';
+import { decideNext, type KeyCursor } from './decision-step.ts';
 
 const FLOOR_DECISION = Object.freeze({ allowed: true });
 
@@ -28,9 +29,6 @@ function floorDecider(): Decider {
   return decider;
 }
 
-interface KeyCursor {
-  next: number;
-}
 
 function runSync(decider: SyncDecider<unknown>, keys: readonly string[], cursor: KeyCursor, decisions: number): CountTally {
   const count = keys.length;
@@ -47,22 +45,11 @@ function runSync(decider: SyncDecider<unknown>, keys: readonly string[], cursor:
 /** `lanes` closed loops, each awaiting its decision before starting the next, until `decisions` have settled. */
 async function runAsync(decider: AsyncDecider<unknown>, keys: readonly string[], cursor: KeyCursor, lanes: number, decisions: number): Promise<CountTally> {
   const tally: CountTally = { decisions: 0, admitted: 0, errors: 0, firstError: null };
-  const count = keys.length;
   let started = 0;
   const lane = async (): Promise<void> => {
     while (started < decisions) {
       started += 1;
-      const key = keys[cursor.next]!;
-      cursor.next = cursor.next + 1 === count ? 0 : cursor.next + 1;
-      try {
-        if (decider.admitted(await decider.decide(key))) tally.admitted += 1;
-      } catch (error) {
-        if (!decider.isRefusal(error)) {
-          tally.errors += 1;
-          tally.firstError ??= String(error);
-        }
-      }
-      tally.decisions += 1;
+      await decideNext(decider, keys, cursor, tally);
     }
   };
   await Promise.all(Array.from({ length: Math.min(lanes, decisions) }, lane));

@@ -7,6 +7,7 @@
 import { contenderById, keysFor, WORKLOADS } from './contenders.ts';
 import { processCpuSeconds } from '../lib/cpu-time.ts';
 import { buildDecider, type AsyncDecider, type Decider, type SyncDecider } from './limiters.ts';
+import { decideNext, emptyTally, type DecisionTally, type KeyCursor } from './decision-step.ts';
 import { RESULT_MARKER, type CheckResult, type MeasureRequest, type MeasureResult, type RedisFigures } from './protocol.ts';
 import {
   CommandMonitor,
@@ -23,19 +24,7 @@ import {
 /** Decisions between two clock reads in the synchronous loop. */
 const BATCH = 256;
 
-interface Tally {
-  decisions: number;
-  admitted: number;
-  errors: number;
-  firstError: string | null;
-}
-
-const emptyTally = (): Tally => ({ decisions: 0, admitted: 0, errors: 0, firstError: null });
-
-/** Where in the key list the next decision starts, kept across phases. */
-interface KeyCursor {
-  next: number;
-}
+type Tally = DecisionTally;
 
 function runSync(decider: SyncDecider<unknown>, keys: readonly string[], cursor: KeyCursor, untilMs: number): Tally {
   const count = keys.length;
@@ -59,7 +48,6 @@ function runSync(decider: SyncDecider<unknown>, keys: readonly string[], cursor:
  */
 async function runAsync(decider: AsyncDecider<unknown>, keys: readonly string[], cursor: KeyCursor, lanes: number, untilMs: number, maxDecisions: number): Promise<Tally> {
   const tally = emptyTally();
-  const count = keys.length;
   let started = 0;
   // One clock read per batch of decisions when running one at a time, so the clock costs the same as in runSync.
   const checkEvery = lanes === 1 ? BATCH : 1;
@@ -68,17 +56,7 @@ async function runAsync(decider: AsyncDecider<unknown>, keys: readonly string[],
       for (let batch = 0; batch < checkEvery; batch += 1) {
         if (started >= maxDecisions) return;
         started += 1;
-        const key = keys[cursor.next]!;
-        cursor.next = cursor.next + 1 === count ? 0 : cursor.next + 1;
-        try {
-          if (decider.admitted(await decider.decide(key))) tally.admitted += 1;
-        } catch (error) {
-          if (!decider.isRefusal(error)) {
-            tally.errors += 1;
-            tally.firstError ??= String(error);
-          }
-        }
-        tally.decisions += 1;
+        await decideNext(decider, keys, cursor, tally);
       }
       if (performance.now() >= untilMs) return;
     }

@@ -1,5 +1,5 @@
 import { PortcullisError } from '../errors/index.js';
-import { WEBHOOK_SIGNATURE_HEADER, signWebhookPayload } from '../outbound/webhook-signature.js';
+import { WEBHOOK_SIGNATURE_HEADER, assertWebhookSecret, signWebhookPayload } from '../outbound/webhook-signature.js';
 import type { AlertSink, SecurityAlert } from './alert-engine.js';
 
 /**
@@ -59,7 +59,7 @@ export function webhookAlertSink(options: WebhookAlertSinkOptions): AlertSink {
   const maxPending = options.maxPending ?? 16;
   const secret = options.secret;
   // Refused now, at start-up, rather than at the first alert.
-  signWebhookPayload(secret, '');
+  assertWebhookSecret(secret);
   let pending = 0;
   return {
     name: 'webhook',

@@ -13,6 +13,7 @@ export {
 } from './outbound-client.js';
 export { fetchValidatedJson, type FetchValidatedJsonOptions } from './fetch-validated-json.js';
 export {
+  assertWebhookSecret,
   signWebhookPayload,
   verifyWebhookSignature,
   WEBHOOK_SIGNATURE_HEADER,

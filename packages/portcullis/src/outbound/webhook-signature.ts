@@ -18,7 +18,8 @@ const MAX_HEADER_CHARS = 2048;
 const HEX_SIGNATURE = /^[0-9a-f]{64}$/;
 const TIMESTAMP = /^\d{1,12}$/;
 
-function assertSecret(secret: string): void {
+/** Throws `config.invalid` unless `secret` can sign deliveries (at least 16 bytes): check it at start-up. */
+export function assertWebhookSecret(secret: string): void {
   if (typeof secret !== 'string' || Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) {
     throw new PortcullisError('config.invalid', { detail: `webhook signature: the secret must have at least ${MIN_SECRET_BYTES} bytes` });
   }
@@ -35,7 +36,7 @@ function mac(secret: string, timestamp: string, body: string | Uint8Array): Buff
  * headers[WEBHOOK_SIGNATURE_HEADER] = signWebhookPayload(secret, body);
  */
 export function signWebhookPayload(secret: string, body: string | Uint8Array, nowSeconds = Math.floor(Date.now() / 1000)): string {
-  assertSecret(secret);
+  assertWebhookSecret(secret);
   const timestamp = String(Math.floor(nowSeconds));
   return `t=${timestamp},v1=${mac(secret, timestamp, body).toString('hex')}`;
 }
@@ -65,7 +66,7 @@ export type WebhookSignatureCheck = { readonly ok: true; readonly timestamp: num
 export function verifyWebhookSignature(input: VerifyWebhookSignatureInput): WebhookSignatureCheck {
   const secrets = typeof input.secret === 'string' ? [input.secret] : [...input.secret];
   if (secrets.length === 0) throw new PortcullisError('config.invalid', { detail: 'webhook signature: give at least one secret' });
-  for (const secret of secrets) assertSecret(secret);
+  for (const secret of secrets) assertWebhookSecret(secret);
   const header = input.header;
   if (typeof header !== 'string' || header.length === 0 || header.length > MAX_HEADER_CHARS) return { ok: false, reason: 'malformed' };
   let timestamp: string | undefined;

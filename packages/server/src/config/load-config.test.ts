@@ -110,7 +110,8 @@ describe('loadConfig (A10)', () => {
   it('keeps the alert webhook secret beside its URL', () => {
     const secret = 'an-alert-webhook-secret-of-enough-length';
     const config = loadConfig({ DATA_DIR: join(dir, 'dev'), ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook', ALERT_WEBHOOK_SECRET: secret });
-    assert.deepEqual([config.audit.alerts.webhookUrl, config.audit.alerts.webhookSecret], ['https://alerts.example.com/hook', secret]);
+    assert.deepEqual(config.audit.alerts.webhook, { url: 'https://alerts.example.com/hook', secret });
+    assert.equal(loadConfig({ DATA_DIR: join(dir, 'dev') }).audit.alerts.webhook, undefined);
   });
 
   it('an unusable DATA_DIR in development is a coded error naming it, not a raw filesystem error', () => {

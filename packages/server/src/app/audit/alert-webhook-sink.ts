@@ -12,9 +12,9 @@ import type { ServerConfig } from '../../config/server-config.js';
  * webhooks), which the configuration requires beside the URL.
  */
 export function alertWebhookSinkFor(config: ServerConfig): AlertSink | undefined {
-  const { webhookUrl: url, webhookSecret: secret } = config.audit.alerts;
-  if (url === undefined) return undefined;
-  if (secret === undefined) throw new PortcullisError('config.invalid', { detail: 'ALERT_WEBHOOK_SECRET is required with ALERT_WEBHOOK_URL' });
+  const webhook = config.audit.alerts.webhook;
+  if (webhook === undefined) return undefined;
+  const { url, secret } = webhook;
   const client = createOutboundClient({
     allowAddresses: config.webhooks.allowAddresses,
     allowedPorts: config.webhooks.allowedPorts,

@@ -24,10 +24,8 @@ export interface AuditConfig {
     readonly lockouts: number;
     readonly lockoutsWindowMs: number;
     readonly tokenReuseWindowMs: number;
-    /** Alerts are also posted here (through the SSRF-safe outbound client) when set. */
-    readonly webhookUrl: string | undefined;
-    /** What those posts are signed with (set whenever webhookUrl is). */
-    readonly webhookSecret: string | undefined;
+    /** Alerts are also posted to `url` (through the SSRF-safe outbound client), signed with `secret`, when set. */
+    readonly webhook: { readonly url: string; readonly secret: string } | undefined;
   };
   readonly validationBurst: { readonly threshold: number; readonly windowMs: number };
 }
@@ -85,8 +83,7 @@ export function resolveAuditConfig(env: NodeJS.ProcessEnv, production: boolean):
       lockouts: e.ALERT_LOCKOUTS,
       lockoutsWindowMs: e.ALERT_LOCKOUTS_WINDOW_MS,
       tokenReuseWindowMs: e.ALERT_TOKEN_REUSE_WINDOW_MS,
-      webhookUrl: e.ALERT_WEBHOOK_URL,
-      webhookSecret: e.ALERT_WEBHOOK_URL === undefined ? undefined : e.ALERT_WEBHOOK_SECRET,
+      webhook: e.ALERT_WEBHOOK_URL === undefined || e.ALERT_WEBHOOK_SECRET === undefined ? undefined : { url: e.ALERT_WEBHOOK_URL, secret: e.ALERT_WEBHOOK_SECRET },
     },
     validationBurst: { threshold: e.VALIDATION_BURST_THRESHOLD, windowMs: e.VALIDATION_BURST_WINDOW_MS },
   };

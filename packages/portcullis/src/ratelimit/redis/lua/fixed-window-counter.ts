@@ -20,7 +20,7 @@
  */
 import type { NormalisedLimit } from '../../types.js';
 import type { ReplyPacking } from '../decision-reply.js';
-import { luaNumber, reply, serverTime } from './script-parts.js';
+import { reply, scriptPreamble, serverTime } from './script-parts.js';
 
 export function fixedWindowCounterSource(spec: NormalisedLimit, packing: ReplyPacking): string {
   const constants: [string, number][] = [
@@ -30,13 +30,7 @@ export function fixedWindowCounterSource(spec: NormalisedLimit, packing: ReplyPa
     ['admittedResetBase', packing.admittedResetBase],
     ['refusedTimeBase', packing.refusedTimeBase],
   ];
-  return `${constants.map(([name, value]) => `local ${name} = ${luaNumber(value, name)}`).join('\n')}
-local cost, refunding, costText = 1, false, '1'
-if ARGV[1] then
-  costText = ARGV[1]
-  cost = costText + 0
-  refunding = ARGV[2] == '1'
-end
+  return `${scriptPreamble(constants)}
 -- untilEnd: ms left in the live window (0: none); counted: the units it admitted.
 local untilEnd = redis.call('PTTL', KEYS[1])
 if untilEnd > windowMs then untilEnd = windowMs end

@@ -45,7 +45,7 @@ import { gcraLua } from './gcra.js';
 import { keepForPenalty, penaltyFields, penaltySpecValues, recordViolation } from './penalty.js';
 import { slidingCounterLua } from './sliding-counter.js';
 import { slidingLogLua } from './sliding-log.js';
-import { MAX_EXACT, luaNumber, reply, serverTime } from './script-parts.js';
+import { MAX_EXACT, reply, scriptPreamble, serverTime } from './script-parts.js';
 import { tokenBucketLua } from './token-bucket.js';
 
 export interface LimiterScript {
@@ -214,13 +214,7 @@ export function limiterScript(spec: NormalisedLimit, callerClock: boolean, keepM
   const write = persist(layout, format, stateNames, lua.usesLog, callerClock);
   const decision = callerClock || options.freshShortcut === false ? undefined : freshFirstDecision(spec, lua, format, stateNames, packing);
   const first = decision === undefined ? undefined : { decision, toAbsolute: firstDecisionToAbsolute(lua) };
-  const source = `${constants.map(([name, value]) => `local ${name} = ${luaNumber(value, name)}`).join('\n')}
-local cost, refunding, costText = 1, false, '1'
-if ARGV[1] then
-  costText = ARGV[1]
-  cost = costText + 0
-  refunding = ARGV[2] == '1'
-end
+  const source = `${scriptPreamble(constants)}
 ${load(layout, format, length, all, stateNames.length + 1, callerClock, first)}
 local ${stateNames.map(loaded).join(', ')} = ${stateNames.join(', ')}
 

@@ -13,6 +13,21 @@ export function luaNumber(value: number, name: string): string {
   return String(value);
 }
 
+/**
+ * The top of every limiter script: the spec values as Lua constants, then the call's cost and
+ * whether it is a refund. A decision of cost 1 sends no ARGV at all; otherwise ARGV[1] is the cost
+ * as text and ARGV[2] is '1' for a refund.
+ */
+export function scriptPreamble(constants: readonly (readonly [string, number])[]): string {
+  return `${constants.map(([name, value]) => `local ${name} = ${luaNumber(value, name)}`).join('\n')}
+local cost, refunding, costText = 1, false, '1'
+if ARGV[1] then
+  costText = ARGV[1]
+  cost = costText + 0
+  refunding = ARGV[2] == '1'
+end`;
+}
+
 /** The reply: one integer when the decision packs below 2^53 (see ../decision-reply.ts), else a table. */
 export const reply = `
 if outcome == 1 then
