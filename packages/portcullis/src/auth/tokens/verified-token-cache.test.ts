@@ -25,6 +25,25 @@ describe('VerifiedTokenCache', () => {
     assert.deepEqual([cache.get('t7'), cache.get('t8'), cache.get('t9')], [7, 8, 9]);
   });
 
+  it('answers only the exact token remembered, though tokens ending alike share a slot', () => {
+    const cache = new VerifiedTokenCache<string>(10);
+    const signature = 'S'.repeat(43);
+    const genuine = `header.payload.${signature}`;
+    const forged = `header.payloadX.${signature}`;
+    cache.remember(genuine, 'genuine');
+    assert.equal(cache.get(genuine), 'genuine');
+    assert.equal(cache.get(forged), undefined, 'same signature tail, other claims: a miss');
+    assert.equal(cache.get(signature), undefined, 'the tail alone: a miss');
+    cache.forget(forged);
+    assert.equal(cache.get(genuine), 'genuine', 'forgetting a lookalike leaves the remembered token');
+    cache.remember(forged, 'other');
+    assert.equal(cache.size, 1);
+    assert.equal(cache.get(genuine), undefined);
+    assert.equal(cache.get(forged), 'other');
+    cache.forget(forged);
+    assert.equal(cache.size, 0);
+  });
+
   it('with capacity 0 remembers nothing', () => {
     const cache = new VerifiedTokenCache<number>(0);
     cache.remember('t', 1);
