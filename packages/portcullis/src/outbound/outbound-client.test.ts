@@ -1,6 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { isPortcullisError, type ErrorCode } from '../errors/index.js';
+import { createAddressPolicy } from './forbidden-addresses.js';
+import { systemResolver } from './guarded-lookup.js';
 import { createOutboundClient, type OutboundClient, type OutboundRefusal } from './outbound-client.js';
 import { connectionRecorder, publicLikeServer, scriptedResolver, type ConnectionRecorder, type PublicLikeServer } from './outbound.test-helpers.js';
 
@@ -130,6 +134,25 @@ describe('outbound client: the SSRF corpus', () => {
 
   it('refuses localhost by its name, before any lookup, with the real system resolver configured', async () => {
     await refusedWith(systemDns, `http://localhost:${P()}/`, 'outbound.address_refused');
+    assert.equal(loopback.connections(), 0);
+  });
+
+  it('refuses a name the operating system resolves to a forbidden address (the machine name), after the lookup', async (t) => {
+    // A name that is not local-only by its spelling, so it reaches getaddrinfo (/etc/hosts, then
+    // DNS); most machines map their own name to a loopback or private address there.
+    const name = hostname();
+    const answers = await systemResolver(name).catch(() => []);
+    const policy = createAddressPolicy();
+    if (isIP(name) !== 0 || answers.length === 0 || !answers.some((answer) => policy.refusal(answer.address) !== undefined)) {
+      t.skip(`SKIPPED: this machine's name (${name}) does not resolve to a forbidden address: ${JSON.stringify(answers)}`);
+      return;
+    }
+    await assert.rejects(systemDns.request(`http://${name}:${P()}/`), (error: unknown) => {
+      assert.ok(isPortcullisError(error));
+      assert.equal(error.code, 'outbound.address_refused');
+      assert.match(error.detail ?? '', /resolves to/, 'refused for what the system resolver answered, not for the name');
+      return true;
+    });
     assert.equal(loopback.connections(), 0);
   });
 
