@@ -7,6 +7,10 @@
  * trail costs under a steady stream of events: one in ten requests is some 2,500 events a second
  * here, far more security events than a real API's traffic carries; BENCH_AUDIT_EVERY=1 gives
  * the worst case, an event on every request.
+ *
+ * With BENCH_AUDIT_ALTERNATE_MS set (audit/alternating.ts sets it), the process alternates: events
+ * flow in one slice of that length and none in the next, its trail configured and idle, and it
+ * prints each slice's measurements when the driver stops recording (lib/alternating-slices.ts).
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +21,7 @@ import { deriveAuditChainKey } from 'portcullis/audit';
 import { openDatabase } from '../../packages/server/src/db/open-database.ts';
 import { migrateToLatest } from '../../packages/server/src/db/migrate.ts';
 import { sqlAuditTrail } from '../../packages/server/src/db/audit-repository.ts';
+import { AlternatingSlices } from '../lib/alternating-slices.ts';
 import { ORDER_ROUTE } from '../lib/fixture.ts';
 import { LISTEN_HOST, announceReady, readSecret } from '../lib/listen.ts';
 import { invalidOrderReply, orderReply, orderSchema } from '../lib/order.ts';
@@ -26,6 +31,8 @@ const secret = readSecret();
 const every = Number(process.env['BENCH_AUDIT_EVERY'] ?? '10');
 if (!Number.isInteger(every) || every < 1) throw new RangeError('BENCH_AUDIT_EVERY must be a positive integer');
 let served = 0;
+const alternateMs = Number(process.env['BENCH_AUDIT_ALTERNATE_MS'] ?? '0');
+const slices = alternateMs > 0 ? new AlternatingSlices(alternateMs, Number(process.env['BENCH_AUDIT_GUARD_MS'] ?? '400')) : undefined;
 // One file per machine, emptied at each start: the bench stops servers with a signal, so a
 // per-run directory would be left behind whenever the stop comes before the close finishes.
 const file = join(tmpdir(), `portcullis-bench-audit-${process.getuid?.() ?? 0}.sqlite`);
@@ -51,8 +58,9 @@ app.post(ORDER_ROUTE, { onRequest: authenticate }, async (request, reply) => {
   }
   const order = orderReply(parsed.data);
   served += 1;
+  slices?.served();
   // Awaited as the reference server's routes do: a full queue pushes back here instead of dropping.
-  if (served % every === 0) await request.securityEvent('post.created', { postId: order.id });
+  if (served % every === 0 && (slices?.on ?? true)) await request.securityEvent('post.created', { postId: order.id });
   return order;
 });
 app.addHook('onClose', async () => {
