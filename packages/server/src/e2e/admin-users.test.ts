@@ -1,10 +1,11 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { assertBearerRefused, assertProblem, AuthClient, ROOMY_LIMITS, type Account, type Tokens } from './identity.test-helpers.js';
+import type { TestServer } from '../test-support/test-server.js';
+import { assertBearerRefused, assertProblem, registerWithRole, ROOMY_LIMITS, type Account, type AuthClient, type Tokens } from './identity.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // Issue 6's admin functions over real HTTP on SQLite and PostgreSQL: admins only, paginated
 // listing, role change and disable ending every session at once, unlock, and never zero admins.
@@ -15,20 +16,13 @@ describeEachDatabase('administration of accounts (/v1/admin/users)', (target) =>
   let client: AuthClient;
   let admin: Tokens;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl, LOCKOUT_THRESHOLD: '3' });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
+    ({ server, database, client } = await startSuiteServer(target, { ...ROOMY_LIMITS, LOCKOUT_THRESHOLD: '3' }));
     admin = await makeAdmin('first-admin');
   });
-  after(async () => {
-    await server?.close();
-    await database?.close();
-  });
+  after(() => stopSuiteServer(server, database));
 
   async function makeAdmin(tag: string): Promise<Tokens> {
-    const account = await client.register(tag);
-    await database.db.updateTable('users').set({ role: 'admin' }).where('id', '=', account.id).execute();
-    return client.signIn(account);
+    return (await registerWithRole(client, database, tag, 'admin')).tokens;
   }
 
   const patch = (tokens: Tokens, id: string, body: Record<string, unknown>) => client.send('PATCH', `/v1/admin/users/${id}`, { token: tokens.accessToken, body });

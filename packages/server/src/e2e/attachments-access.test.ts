@@ -5,13 +5,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import type { PostStatus, PostVisibility } from '../db/schema.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { AuthClient, ROOMY_LIMITS } from './identity.test-helpers.js';
-import { buildPostsWorld, insertTestPost, sendAs, type Actor, type PostsWorld } from './posts.test-helpers.js';
-import { filesUnder, gif, oneFile, png, sendBytes, type BytesResponse } from './attachments.test-helpers.js';
+import { insertTestPost, sendAs, startPostsWorld, type Actor, type PostsWorld } from './posts.test-helpers.js';
+import { filesUnder, gif, oneFile, png, ROOMY_UPLOAD_LIMITS, sendBytes, type BytesResponse } from './attachments.test-helpers.js';
+import { stopSuiteServer } from './suite-server.test-helpers.js';
 
 // V5 with Z3-Z6 over real HTTP on SQLite and PostgreSQL: attachments follow their post. Every
 // caller x post (status x visibility) x operation (list, download, upload, delete) answers as the
@@ -57,14 +58,10 @@ describeEachDatabase('attachment access (V5, Z3-Z6)', (target) => {
   before(async () => {
     sandbox = await mkdtemp(join(tmpdir(), 'portcullis-attachments-e2e-'));
     uploadDir = join(sandbox, 'uploads');
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl, UPLOAD_DIR: uploadDir, UPLOAD_RATE_LIMIT: '100000', UPLOAD_MAX_PER_POST: '1000' });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
-    world = await buildPostsWorld(client, database);
+    ({ server, database, client, world } = await startPostsWorld(target, { ...ROOMY_LIMITS, ...ROOMY_UPLOAD_LIMITS, UPLOAD_DIR: uploadDir }));
   });
   after(async () => {
-    await server?.close();
-    await database?.close();
+    await stopSuiteServer(server, database);
     await rm(sandbox, { recursive: true, force: true });
   });
 

@@ -7,11 +7,12 @@ import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { AuthClient, ROOMY_LIMITS } from './identity.test-helpers.js';
-import { buildPostsWorld, insertTestPost, type PostsWorld } from './posts.test-helpers.js';
+import { ROOMY_LIMITS } from './identity.test-helpers.js';
+import { insertTestPost, startPostsWorld, type PostsWorld } from './posts.test-helpers.js';
+import { stopSuiteServer } from './suite-server.test-helpers.js';
 import {
   filesUnder,
   GENERATED_NAME,
@@ -23,6 +24,7 @@ import {
   pdf,
   png,
   pngText,
+  ROOMY_UPLOAD_LIMITS,
   sendBytes,
   webp,
   type BytesResponse,
@@ -41,7 +43,6 @@ const ATTACHMENT_FIELDS = ['createdAt', 'fileName', 'id', 'mediaType', 'postId',
 describeEachDatabase('attachment uploads (V5)', (target) => {
   let server: TestServer;
   let database: AppDatabase;
-  let client: AuthClient;
   let world: PostsWorld;
   let sandbox: string;
   let uploadDir: string;
@@ -49,15 +50,11 @@ describeEachDatabase('attachment uploads (V5)', (target) => {
   before(async () => {
     sandbox = await mkdtemp(join(tmpdir(), 'portcullis-uploads-e2e-'));
     uploadDir = join(sandbox, 'store', 'uploads');
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl, UPLOAD_DIR: uploadDir, UPLOAD_RATE_LIMIT: '100000', UPLOAD_MAX_PER_POST: '1000' });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
-    world = await buildPostsWorld(client, database);
+    ({ server, database, world } = await startPostsWorld(target, { ...ROOMY_LIMITS, ...ROOMY_UPLOAD_LIMITS, UPLOAD_DIR: uploadDir }));
     postId = await insertTestPost(database, { orgId: world.sharedOrgId, ownerId: world.owner.userId as string, status: 'draft', visibility: 'private' });
   });
   after(async () => {
-    await server?.close();
-    await database?.close();
+    await stopSuiteServer(server, database);
     await rm(sandbox, { recursive: true, force: true });
   });
 

@@ -13,6 +13,12 @@ import { join, relative } from 'node:path';
 
 export { gif, jpeg, NOT_ACCEPTED, pdf, png, pngText, webp } from '../../../portcullis/src/input/upload-fixtures.test-helpers.js';
 
+/** Upload limits high enough that a suite's own uploads are never what refuses them (suites that test a limit set their own). */
+export const ROOMY_UPLOAD_LIMITS: Readonly<Record<string, string>> = Object.freeze({
+  UPLOAD_RATE_LIMIT: '100000',
+  UPLOAD_MAX_PER_POST: '1000',
+});
+
 export type Part =
   | { readonly kind: 'file'; readonly field?: string; readonly filename?: string; readonly contentType?: string; readonly content: Buffer; readonly rawDisposition?: Buffer }
   | { readonly kind: 'field'; readonly name: string; readonly value: string };

@@ -17,7 +17,8 @@ import { startTestServer, type TestServer } from '../test-support/test-server.js
 import { startThrowawayRedis } from '../test-support/throwaway-redis.js';
 import { NOT_ACCEPTED, oneFile, png, sendBytes } from './attachments.test-helpers.js';
 import { auditSecrets, fieldsOf, trailRows, type AuditRow } from './audit-trail.test-helpers.js';
-import { assertProblem, AuthClient, ROOMY_LIMITS, totpCode, type Account, type Tokens } from './identity.test-helpers.js';
+import { assertProblem, registerWithRole, ROOMY_LIMITS, totpCode, type Account, type AuthClient, type Tokens } from './identity.test-helpers.js';
+import { sqliteTarget, startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // E3, issue 8: every event of the catalogue is produced by the flow that should produce it, each
 // proved by one named end-to-end test. PROOFS below is the one list saying which test proves which
@@ -150,13 +151,6 @@ describe('every catalogued security event has its flow test (E3, issue 8)', () =
   });
 });
 
-/** One fresh SQLite target (PostgreSQL is not needed to prove which flow emits what). */
-async function sqliteTarget(): Promise<DatabaseTestTarget> {
-  const [target, ...others] = await databaseTargets();
-  await Promise.all(others.map((other) => other.cleanup()));
-  return target!;
-}
-
 /** Polls `check` until it returns a value or the deadline passes. */
 async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -181,17 +175,13 @@ describe('flows proved only by a log line, or not at all, until now: their trail
   let admin: Tokens;
 
   before(async () => {
+    // One SQLite target: PostgreSQL is not needed to prove which flow emits what.
     target = await sqliteTarget();
-    server = await startTestServer({ ...ROOMY_LIMITS, ...secrets, DATABASE_URL: target.databaseUrl, UPLOAD_RATE_LIMIT: '1000' });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
-    adminAccount = await client.register('coverage-admin');
-    await database.db.updateTable('users').set({ role: 'admin' }).where('id', '=', adminAccount.id).execute();
-    admin = await client.signIn(adminAccount);
+    ({ server, database, client } = await startSuiteServer(target, { ...ROOMY_LIMITS, ...secrets, UPLOAD_RATE_LIMIT: '1000' }));
+    ({ account: adminAccount, tokens: admin } = await registerWithRole(client, database, 'coverage-admin', 'admin'));
   });
   after(async () => {
-    await server?.close();
-    await database?.close();
+    await stopSuiteServer(server, database);
     await target?.cleanup();
   });
 
@@ -346,8 +336,7 @@ describe('flows proved only by a log line, or not at all, until now: their trail
 describe('events of the server itself, with no principal or route (E3)', () => {
   it(T.shedding, async () => {
     const target = await sqliteTarget();
-    const server = await startTestServer({ ...auditSecrets(), DATABASE_URL: target.databaseUrl, LOAD_SHED_MAX_DELAY_MS: '200', RATE_LIMIT_GENERAL: '1000' }, { extraV1Routes: registerProbeRoutes });
-    const database = await openDatabase(target.target);
+    const { server, database } = await startSuiteServer(target, { ...auditSecrets(), LOAD_SHED_MAX_DELAY_MS: '200', RATE_LIMIT_GENERAL: '1000' }, { extraV1Routes: registerProbeRoutes });
     try {
       assert.equal((await request(server.url, { path: '/v1/probe/block?ms=1500' })).status, 200);
       assertProblem(await request(server.url, { path: '/v1' }), 503, 'service.overloaded');
@@ -360,8 +349,7 @@ describe('events of the server itself, with no principal or route (E3)', () => {
       assert.deepEqual(shape(stopped), { principal: null, outcome: 'success', route: null });
       assert.ok(Number(stopped.seq) > Number(started[0]!.seq), 'stopped after it started');
     } finally {
-      await server.close();
-      await database.close();
+      await stopSuiteServer(server, database);
       await target.cleanup();
     }
   });
@@ -370,15 +358,13 @@ describe('events of the server itself, with no principal or route (E3)', () => {
     const target = await sqliteTarget();
     // A low limit keeps each address's record live for the whole test; the keys are the client
     // addresses the trusted loopback proxy reports.
-    const server = await startTestServer({
+    const { server, database } = await startSuiteServer(target, {
       ...auditSecrets(),
-      DATABASE_URL: target.databaseUrl,
       RATE_LIMIT_GENERAL: '5',
       RATE_LIMIT_MAX_KEYS: '1000',
       TRUSTED_PROXIES: '127.0.0.1',
       LOAD_SHED_MAX_DELAY_MS: '0',
     });
-    const database = await openDatabase(target.target);
     try {
       const addresses = Array.from({ length: 1100 }, (_, i) => `10.9.${Math.floor(i / 250)}.${(i % 250) + 1}`);
       const statuses: number[] = [];
@@ -395,8 +381,7 @@ describe('events of the server itself, with no principal or route (E3)', () => {
       assert.equal(fieldsOf(rows[0])['policy'], 'api');
       assert.equal(server.logLines().filter((line) => line['event'] === 'ratelimit.memory_full').length, 1);
     } finally {
-      await server.close();
-      await database.close();
+      await stopSuiteServer(server, database);
       await target.cleanup();
     }
   });
@@ -418,17 +403,15 @@ describe('operational events: log lines, never trail rows (E3)', () => {
     const redis = await startThrowawayRedis();
     if (redis === undefined) return t.skip('no redis-server');
     const target = await sqliteTarget();
-    const server = await startTestServer({
+    const { server, database } = await startSuiteServer(target, {
       ...ROOMY_LIMITS,
       ...auditSecrets(),
-      DATABASE_URL: target.databaseUrl,
       REDIS_URL: redis.url,
       RATE_LIMIT_REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
       RATE_LIMIT_FAIL_MODE: 'local',
       RATE_LIMIT_STORE_TIMEOUT_MS: '200',
       DENYLIST_SYNC_MS: '100',
     });
-    const database = await openDatabase(target.target);
     try {
       assert.equal((await request(server.url, { path: '/v1' })).status, 200);
       assert.equal(server.logLines().filter((line) => line['event'] === 'redis_error').length, 0, 'nothing to report while Redis answers');
@@ -437,8 +420,7 @@ describe('operational events: log lines, never trail rows (E3)', () => {
       await logOnly(server, database, 'auth.denylist_sync_failed');
       await logOnly(server, database, 'api_key.invalidation_failed');
     } finally {
-      await server.close();
-      await database.close();
+      await stopSuiteServer(server, database);
       await target.cleanup();
       await redis.stop();
     }
@@ -447,14 +429,12 @@ describe('operational events: log lines, never trail rows (E3)', () => {
   it(T.redisAtStart, async () => {
     const target = await sqliteTarget();
     // Nothing listens on the discard port on loopback.
-    const server = await startTestServer({ ...ROOMY_LIMITS, ...auditSecrets(), DATABASE_URL: target.databaseUrl, REDIS_URL: 'redis://127.0.0.1:9', RATE_LIMIT_FAIL_MODE: 'local', RATE_LIMIT_STORE_TIMEOUT_MS: '50' });
-    const database = await openDatabase(target.target);
+    const { server, database } = await startSuiteServer(target, { ...ROOMY_LIMITS, ...auditSecrets(), REDIS_URL: 'redis://127.0.0.1:9', RATE_LIMIT_FAIL_MODE: 'local', RATE_LIMIT_STORE_TIMEOUT_MS: '50' });
     try {
       const [line] = await logOnly(server, database, 'redis_unavailable_at_start');
       assert.equal(line?.['outcome'], 'error');
     } finally {
-      await server.close();
-      await database.close();
+      await stopSuiteServer(server, database);
       await target.cleanup();
     }
   });
@@ -465,17 +445,14 @@ describe('operational events: log lines, never trail rows (E3)', () => {
     // The outbox is a file, not a directory: writing the mail fails after the 202 was sent.
     const outbox = join(dir, 'not-a-directory');
     writeFileSync(outbox, '');
-    const server = await startTestServer({ ...ROOMY_LIMITS, ...auditSecrets(), DATABASE_URL: target.databaseUrl, MAIL_OUTBOX_DIR: outbox });
-    const database = await openDatabase(target.target);
+    const { server, database, client } = await startSuiteServer(target, { ...ROOMY_LIMITS, ...auditSecrets(), MAIL_OUTBOX_DIR: outbox });
     try {
-      const client = new AuthClient(server.url);
       const account = await client.register('unmailable');
       assert.equal((await client.post('/v1/auth/password/forgot', { email: account.email })).status, 202, 'the caller learns nothing');
       const [line] = await logOnly(server, database, 'auth.password_reset_failed');
       assert.ok(!JSON.stringify(line).includes(account.email), 'the address stays out of the log line');
     } finally {
-      await server.close();
-      await database.close();
+      await stopSuiteServer(server, database);
       await target.cleanup();
       await rm(dir, { recursive: true, force: true });
     }
@@ -518,11 +495,9 @@ describe('operational events: log lines, never trail rows (E3)', () => {
 
   it(T.tablesGone, async () => {
     const target = await sqliteTarget();
-    const server = await startTestServer({ ...ROOMY_LIMITS, ...auditSecrets(), DATABASE_URL: target.databaseUrl, API_KEY_USAGE_FLUSH_MS: '50', WEBHOOK_POLL_MS: '50' });
-    const database = await openDatabase(target.target);
+    const { server, database, client } = await startSuiteServer(target, { ...ROOMY_LIMITS, ...auditSecrets(), API_KEY_USAGE_FLUSH_MS: '50', WEBHOOK_POLL_MS: '50' });
     const rename = (from: string, to: string) => sql`ALTER TABLE ${sql.table(from)} RENAME TO ${sql.table(to)}`.execute(database.db);
     try {
-      const client = new AuthClient(server.url);
       const account = await client.register('tables');
       const tokens = await client.signIn(account);
       const created = await client.send('POST', '/v1/api-keys', { token: tokens.accessToken, body: { name: 'usage', scopes: ['profile:read'] } });
@@ -544,8 +519,7 @@ describe('operational events: log lines, never trail rows (E3)', () => {
         await rename('api_key_usage_away', 'api_key_usage');
       }
     } finally {
-      await server.close();
-      await database.close();
+      await stopSuiteServer(server, database);
       await target.cleanup();
     }
   });

@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { signRequest } from 'portcullis/auth';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
-import { databaseTargets, type DatabaseTestTarget } from '../test-support/databases.js';
+import type { AppDatabase } from '../db/open-database.js';
+import type { DatabaseTestTarget } from '../test-support/databases.js';
 import { request } from '../test-support/http-client.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import type { TestServer } from '../test-support/test-server.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../test-support/throwaway-redis.js';
 import { auditSecrets, fieldsOf, trailRows, type AuditRow } from './audit-trail.test-helpers.js';
-import { assertProblem, AuthClient, newEmail, newPassword, ROOMY_LIMITS, tokensOf, totpCode, waitForResetToken, type Account, type Tokens } from './identity.test-helpers.js';
+import { assertProblem, newEmail, newPassword, registerWithRole, ROOMY_LIMITS, tokensOf, totpCode, waitForResetToken, type Account, type AuthClient, type Tokens } from './identity.test-helpers.js';
 import { insertOrganisation, insertTestPost } from './posts.test-helpers.js';
+import { sqliteTarget, startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // E3 end to end: each security event of the catalogue is produced by the flow that should produce
 // it, through the real server, and lands in the audit trail with the request's context (request
@@ -22,7 +23,6 @@ import { insertOrganisation, insertTestPost } from './posts.test-helpers.js';
 describe('security event catalogue, end to end (E3)', () => {
   const secrets = auditSecrets();
   let target: DatabaseTestTarget;
-  let others: DatabaseTestTarget[] = [];
   let outbox: string;
   let server: TestServer;
   let database: AppDatabase;
@@ -33,31 +33,25 @@ describe('security event catalogue, end to end (E3)', () => {
   const sentSecrets: string[] = [];
 
   before(async () => {
-    [target, ...others] = await databaseTargets();
-    await Promise.all(others.map((other) => other.cleanup()));
+    target = await sqliteTarget();
     outbox = await mkdtemp(join(tmpdir(), 'portcullis-audit-outbox-'));
-    server = await startTestServer({
+    ({ server, database, client } = await startSuiteServer(target, {
       ...ROOMY_LIMITS,
       ...secrets,
-      DATABASE_URL: target.databaseUrl,
       MAIL_OUTBOX_DIR: outbox,
       LOCKOUT_THRESHOLD: '3',
       VALIDATION_BURST_THRESHOLD: '5',
       // A start-up configuration warning (weak passwords accepted), so config.warning has a source.
       PASSWORD_MIN_STRENGTH: '2',
-    });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
-    const adminAccount = await client.register('auditor');
-    await database.db.updateTable('users').set({ role: 'admin' }).where('id', '=', adminAccount.id).execute();
-    admin = await client.signIn(adminAccount);
+    }));
+    const { account: adminAccount, tokens: adminTokens } = await registerWithRole(client, database, 'auditor', 'admin');
+    admin = adminTokens;
     user = await client.register('subject');
     userTokens = await client.signIn(user);
     sentSecrets.push(adminAccount.password, user.password, admin.accessToken, admin.refreshToken, userTokens.accessToken, userTokens.refreshToken);
   });
   after(async () => {
-    await server?.close();
-    await database?.close();
+    await stopSuiteServer(server, database);
     await target?.cleanup();
     if (outbox !== undefined) await rm(outbox, { recursive: true, force: true });
   });
@@ -264,10 +258,8 @@ describe('security event catalogue, end to end (E3)', () => {
 
 describe('security events of the limiter, end to end (E3)', () => {
   it('rate limited: every refusal logged as ratelimit.exceeded, the first per address and minute in the trail', async () => {
-    const [target, ...others] = await databaseTargets();
-    await Promise.all(others.map((other) => other.cleanup()));
-    const server = await startTestServer({ ...auditSecrets(), DATABASE_URL: target!.databaseUrl, RATE_LIMIT_GENERAL: '2', LOAD_SHED_MAX_DELAY_MS: '0' });
-    const database = await openDatabase(target!.target);
+    const target = await sqliteTarget();
+    const { server, database } = await startSuiteServer(target, { ...auditSecrets(), RATE_LIMIT_GENERAL: '2', LOAD_SHED_MAX_DELAY_MS: '0' });
     try {
       const statuses = [];
       for (let i = 0; i < 6; i += 1) statuses.push((await request(server.url, { path: '/v1' })).status);
@@ -277,27 +269,23 @@ describe('security events of the limiter, end to end (E3)', () => {
       assert.equal(rows.length, 1, 'a flood is one row a minute, not one per refused request');
       assert.deepEqual([rows[0]?.outcome, fieldsOf(rows[0])['policy'], rows[0]?.client_address], ['blocked', 'api', '127.0.0.1']);
     } finally {
-      await server.close();
-      await database.close();
-      await target!.cleanup();
+      await stopSuiteServer(server, database);
+      await target.cleanup();
     }
   });
 
   it('a limiter store that fails and comes back: ratelimit.store_degraded, then ratelimit.store_recovered', async (t) => {
     const redis: ThrowawayRedis | undefined = await startThrowawayRedis();
     if (redis === undefined) return t.skip('no redis-server');
-    const [target, ...others] = await databaseTargets();
-    await Promise.all(others.map((other) => other.cleanup()));
-    const server = await startTestServer({
+    const target = await sqliteTarget();
+    const { server, database } = await startSuiteServer(target, {
       ...auditSecrets(),
-      DATABASE_URL: target!.databaseUrl,
       REDIS_URL: redis.url,
       RATE_LIMIT_GENERAL: '1000',
       RATE_LIMIT_STORE_TIMEOUT_MS: '200',
       RATE_LIMIT_REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
       LOAD_SHED_MAX_DELAY_MS: '0',
     });
-    const database = await openDatabase(target!.target);
     try {
       assert.equal((await request(server.url, { path: '/v1' })).status, 200);
       await redis.kill();
@@ -315,9 +303,8 @@ describe('security events of the limiter, end to end (E3)', () => {
       assert.ok(recovered.length >= 1, 'recovery is in the trail');
       assert.ok(Number(recovered[0]?.seq) > Number(degraded[0]?.seq));
     } finally {
-      await server.close();
-      await database.close();
-      await target!.cleanup();
+      await stopSuiteServer(server, database);
+      await target.cleanup();
       await redis.stop();
     }
   });

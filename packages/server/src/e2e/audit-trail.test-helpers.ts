@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { Selectable } from 'kysely';
 import type { AppDatabase } from '../db/open-database.js';
 import type { AuditEventsTable } from '../db/schema.js';
 import type { TestServer } from '../test-support/test-server.js';
+import { runCli, type CliRun } from './cli.test-helpers.js';
 
 /**
  * Shared by the audit end-to-end suites (audit-*.test.ts): fixed server secrets (the CLI must
@@ -12,9 +11,6 @@ import type { TestServer } from '../test-support/test-server.js';
  * the database after the server flushed its queue, and `audit verify` run as its own process, the
  * way an operator runs it.
  */
-
-const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const CLI_ENTRY = 'packages/server/src/cli/main.ts';
 
 export function auditSecrets(): Record<string, string> {
   return {
@@ -38,27 +34,8 @@ export function fieldsOf(row: AuditRow | undefined): Record<string, unknown> {
   return row === undefined ? {} : (JSON.parse(row.fields) as Record<string, unknown>);
 }
 
-export interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** `npm run cli -- audit verify` against `databaseUrl`, with the server's secrets. */
 export function runAuditVerify(databaseUrl: string, secrets: Record<string, string>, extraArgs: readonly string[] = []): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', NODE_ENV: 'development', DATABASE_URL: databaseUrl, ...secrets };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=portcullis-source', '--import', 'tsx', CLI_ENTRY, 'audit', 'verify', ...extraArgs], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(['audit', 'verify', ...extraArgs], env, 60_000);
 }

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { auditSecrets, fieldsOf, runAuditVerify, trailRows } from './audit-trail.test-helpers.js';
 import { AuthClient, newEmail, newPassword, ROOMY_LIMITS } from './identity.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // E3/E4 over real HTTP on SQLite and PostgreSQL: concurrent events each land in the trail exactly
 // once, the chain verifies, `audit verify` (the CLI, as its own process) names the first row of
@@ -20,14 +21,9 @@ describeEachDatabase('audit trail (E3)', (target) => {
   let database: AppDatabase;
   let client: AuthClient;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, ...secrets, DATABASE_URL: target.databaseUrl, AUDIT_CHECKPOINT_MS: '1000' });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
+    ({ server, database, client } = await startSuiteServer(target, { ...ROOMY_LIMITS, ...secrets, AUDIT_CHECKPOINT_MS: '1000' }));
   });
-  after(async () => {
-    await server?.close();
-    await database?.close();
-  });
+  after(() => stopSuiteServer(server, database));
 
   it('50 concurrent failed logins are exactly 50 trail rows, and one alert at the 20th', async () => {
     const failures = 50;

@@ -1,10 +1,11 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { request } from '../test-support/http-client.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { AuthClient, ROOMY_LIMITS } from './identity.test-helpers.js';
+import type { TestServer } from '../test-support/test-server.js';
+import { registerWithRole, ROOMY_LIMITS } from './identity.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // Every route added for API keys, administration and posts, sent malformed, oversized and hostile
 // input by a caller who is allowed in (an admin): each answer is a 4xx problem+json, never a 500,
@@ -28,17 +29,11 @@ describeEachDatabase('hostile input on the API-key, admin and posts routes', (ta
   let database: AppDatabase;
   let token: string;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl });
-    database = await openDatabase(target.target);
-    const client = new AuthClient(server.url);
-    const admin = await client.register('hostile-admin');
-    await database.db.updateTable('users').set({ role: 'admin' }).where('id', '=', admin.id).execute();
-    token = (await client.signIn(admin)).accessToken;
+    const started = await startSuiteServer(target, ROOMY_LIMITS);
+    ({ server, database } = started);
+    token = (await registerWithRole(started.client, database, 'hostile-admin', 'admin')).tokens.accessToken;
   });
-  after(async () => {
-    await server?.close();
-    await database?.close();
-  });
+  after(() => stopSuiteServer(server, database));
 
   const uuid = '00000000-0000-4000-8000-000000000000';
   const routes: [string, string][] = [

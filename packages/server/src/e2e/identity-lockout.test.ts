@@ -1,42 +1,27 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeEachDatabase, type DatabaseTestTarget } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { loadLockout } from '../db/lockouts-repository.js';
+import { runCli, type CliRun } from './cli.test-helpers.js';
 import { assertProblem, AuthClient, newEmail, newPassword, ROOMY_LIMITS, waitForResetToken, withoutErrorId, type Account } from './identity.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // A2: per-account lockout with progressive delay, keyed by normalised email (registered or not),
 // that an attacker cannot turn into a permanent denial (cap, password reset, admin unlock); and
 // the strict login rate limits (per address and per account, failures only) next to it.
 
-const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
 /** `npm run cli -- users unlock --email <email>`, as its own process against the server's database. */
-function runUnlockCli(email: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runUnlockCli(email: string, env: Record<string, string>): Promise<CliRun> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', ...env };
   delete childEnv.npm_lifecycle_event;
   delete childEnv.INIT_CWD;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=portcullis-source', '--import', 'tsx', 'packages/server/src/cli/main.ts', 'users', 'unlock', '--email', email], {
-      cwd: REPO_ROOT,
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 30_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(['users', 'unlock', '--email', email], childEnv, 30_000);
 }
 
 async function failTimes(client: AuthClient, email: string, times: number): Promise<void> {
@@ -60,20 +45,16 @@ describeEachDatabase('identity lockout', (target: DatabaseTestTarget) => {
     before(async () => {
       outbox = await mkdtemp(join(tmpdir(), 'portcullis-outbox-'));
       cliDataDir = await mkdtemp(join(tmpdir(), 'portcullis-cli-'));
-      server = await startTestServer({
+      ({ server, client, database: db } = await startSuiteServer(target, {
         ...ROOMY_LIMITS,
-        DATABASE_URL: target.databaseUrl,
         MAIL_OUTBOX_DIR: outbox,
         LOCKOUT_THRESHOLD: '3',
         LOCKOUT_BASE_DELAY_MS: '600000',
         LOCKOUT_MAX_DELAY_MS: '900000',
-      });
-      client = new AuthClient(server.url);
-      db = await openDatabase(target.target);
+      }));
     });
     after(async () => {
-      await db?.close();
-      await server?.close();
+      await stopSuiteServer(server, db);
       await rm(outbox, { recursive: true, force: true });
       await rm(cliDataDir, { recursive: true, force: true });
     });
@@ -159,20 +140,9 @@ describeEachDatabase('identity lockout', (target: DatabaseTestTarget) => {
     let client: AuthClient;
     let db: AppDatabase;
     before(async () => {
-      server = await startTestServer({
-        ...ROOMY_LIMITS,
-        DATABASE_URL: target.databaseUrl,
-        LOCKOUT_THRESHOLD: '2',
-        LOCKOUT_BASE_DELAY_MS: '300',
-        LOCKOUT_MAX_DELAY_MS: '700',
-      });
-      client = new AuthClient(server.url);
-      db = await openDatabase(target.target);
+      ({ server, client, database: db } = await startSuiteServer(target, { ...ROOMY_LIMITS, LOCKOUT_THRESHOLD: '2', LOCKOUT_BASE_DELAY_MS: '300', LOCKOUT_MAX_DELAY_MS: '700' }));
     });
-    after(async () => {
-      await db?.close();
-      await server?.close();
-    });
+    after(() => stopSuiteServer(server, db));
 
     it('grows the lock with each further failure but never past the cap, and lets the owner in once it ends', async () => {
       const account = await client.register('progressive');

@@ -1,9 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { assertBearerRefused, assertProblem, AuthClient, ROOMY_LIMITS, totpCode, type Account, type Tokens } from './identity.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // A6, V9 on each database: TOTP enrolment (codes from otpauth, as an authenticator app makes
 // them), login with a code that works once, single-use backup codes, regeneration, disable, and
@@ -46,14 +47,9 @@ describeEachDatabase('identity MFA (TOTP and backup codes)', (target) => {
   let client: AuthClient;
   let db: AppDatabase;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl, AUTH_ISSUER: 'https://api.example.com' });
-    client = new AuthClient(server.url);
-    db = await openDatabase(target.target);
+    ({ server, client, database: db } = await startSuiteServer(target, { ...ROOMY_LIMITS, AUTH_ISSUER: 'https://api.example.com' }));
   });
-  after(async () => {
-    await db?.close();
-    await server?.close();
-  });
+  after(() => stopSuiteServer(server, db));
 
   it('sets up with an otpauth URI, enables with a valid code, and returns 10 backup codes once', async () => {
     const account = await client.register('enrol');

@@ -1,10 +1,11 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { assertProblem, AuthClient, ROOMY_LIMITS } from './identity.test-helpers.js';
+import type { TestServer } from '../test-support/test-server.js';
+import { assertProblem, ROOMY_LIMITS, type AuthClient } from './identity.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // A1 over real HTTP: a user imported from a bcrypt system signs in with their old password, and the
 // login re-hashes it to argon2id (with the pepper), once; the old hash is gone from the database.
@@ -18,14 +19,9 @@ describeEachDatabase('bcrypt hashes are accepted and re-hashed to argon2id at lo
   let database: AppDatabase;
   let client: AuthClient;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl, PASSWORD_PEPPER: randomBytes(32).toString('base64url') });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
+    ({ server, database, client } = await startSuiteServer(target, { ...ROOMY_LIMITS, PASSWORD_PEPPER: randomBytes(32).toString('base64url') }));
   });
-  after(async () => {
-    await server?.close();
-    await database?.close();
-  });
+  after(() => stopSuiteServer(server, database));
 
   const storedHash = async (id: string): Promise<string> =>
     (await database.db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirstOrThrow()).password_hash;

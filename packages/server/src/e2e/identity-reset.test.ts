@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readOutbox } from '../app/mailer.js';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { assertBearerRefused, assertProblem, AuthClient, newEmail, newPassword, ROOMY_LIMITS, waitForResetToken, type Account } from './identity.test-helpers.js';
+import type { TestServer } from '../test-support/test-server.js';
+import { assertBearerRefused, assertProblem, newEmail, newPassword, ROOMY_LIMITS, waitForResetToken, type Account, type AuthClient } from './identity.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // A7 on each database: the same answer whether or not the account exists, the link in the
 // development outbox, single-use and 30-minute tokens, every session ended after a reset.
@@ -19,13 +20,10 @@ describeEachDatabase('identity password reset', (target) => {
   let db: AppDatabase;
   before(async () => {
     outbox = await mkdtemp(join(tmpdir(), 'portcullis-outbox-'));
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl, MAIL_OUTBOX_DIR: outbox, APP_URL: 'https://app.example.com' });
-    client = new AuthClient(server.url);
-    db = await openDatabase(target.target);
+    ({ server, client, database: db } = await startSuiteServer(target, { ...ROOMY_LIMITS, MAIL_OUTBOX_DIR: outbox, APP_URL: 'https://app.example.com' }));
   });
   after(async () => {
-    await db?.close();
-    await server?.close();
+    await stopSuiteServer(server, db);
     await rm(outbox, { recursive: true, force: true });
   });
 

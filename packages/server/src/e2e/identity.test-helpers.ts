@@ -4,6 +4,8 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Secret, TOTP } from 'otpauth';
 import { readOutbox } from '../app/mailer.js';
+import type { AppDatabase } from '../db/open-database.js';
+import type { UserRole } from '../db/schema.js';
 import { request, type TestResponse } from '../test-support/http-client.js';
 
 /**
@@ -116,6 +118,16 @@ export class AuthClient {
   refresh(refreshToken: string): Promise<TestResponse> {
     return this.post('/v1/auth/refresh', { refreshToken });
   }
+}
+
+/**
+ * Registers an account with `role`, set directly in the database (as an administrator's tooling
+ * would: no route lets an account raise its own role), and signs it in.
+ */
+export async function registerWithRole(client: AuthClient, database: AppDatabase, tag: string, role: UserRole): Promise<{ account: Account; tokens: Tokens }> {
+  const account = await client.register(tag);
+  if (role !== 'user') await database.db.updateTable('users').set({ role }).where('id', '=', account.id).execute();
+  return { account, tokens: await client.signIn(account) };
 }
 
 export function tokensOf(res: TestResponse): Tokens {

@@ -1,9 +1,9 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUnsafeText } from 'portcullis/input';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import type { TestServer } from '../test-support/test-server.js';
 import { assertProblem, ROOMY_LIMITS } from './identity.test-helpers.js';
 import {
   assertNoEffect,
@@ -19,6 +19,7 @@ import {
   type Sent,
   type StateSnapshot,
 } from './input-fuzz.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // V1/V2 over real HTTP on SQLite and PostgreSQL: a corpus of injection and encoding attacks sent
 // through every input-taking route of the app's own inventory (routes added later are covered
@@ -209,15 +210,11 @@ describeEachDatabase('injection corpus through every input-taking route (V1, V2)
   let world: FuzzWorld;
   let before_: StateSnapshot;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl });
-    database = await openDatabase(target.target);
+    ({ server, database } = await startSuiteServer(target, ROOMY_LIMITS));
     world = await new FuzzWorld(server, database).build();
     before_ = await snapshotState(world);
   });
-  after(async () => {
-    await server?.close();
-    await database?.close();
-  });
+  after(() => stopSuiteServer(server, database));
 
   it('takes its routes from the inventory, with their fields', () => {
     const routes = inputRoutes(server);

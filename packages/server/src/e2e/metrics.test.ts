@@ -3,13 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { loadConfig } from '../config/load-config.js';
-import { openDatabase } from '../db/open-database.js';
-import { databaseTargets } from '../test-support/databases.js';
 import { metricsListenerOf } from '../app/metrics-listener.js';
 import { postJson, request, type TestResponse } from '../test-support/http-client.js';
 import { redisUrlForTests } from '../test-support/redis.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { assertProblem } from './identity.test-helpers.js';
+import { sqliteTarget, startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // E5 over real loopback HTTP: a separate listener, a bearer token, bounded labels, and values
 // that move with the traffic the API port actually served.
@@ -171,10 +170,8 @@ describe('E5 metrics on their own protected listener', () => {
 
 describe('E5 audit queue depth', () => {
   it('the audit queue depth gauge shows the rows waiting while the trail cannot be written, and 0 once it can', async () => {
-    const [target, ...others] = await databaseTargets();
-    await Promise.all(others.map((other) => other.cleanup()));
-    const server = await startTestServer({ METRICS_PORT: '0', METRICS_TOKEN: TOKEN, DATABASE_URL: target!.databaseUrl, RATE_LIMIT_GENERAL: '100000', RATE_LIMIT_AUTH: '10000', LOAD_SHED_MAX_DELAY_MS: '0' });
-    const database = await openDatabase(target!.target);
+    const target = await sqliteTarget();
+    const { server, database } = await startSuiteServer(target, { METRICS_PORT: '0', METRICS_TOKEN: TOKEN, RATE_LIMIT_GENERAL: '100000', RATE_LIMIT_AUTH: '10000', LOAD_SHED_MAX_DELAY_MS: '0' });
     const depthOf = async (): Promise<number> => valueOf(await scrape(server), 'portcullis_audit_queue_depth', {});
     const failedRows = async () => (await database.db.selectFrom('audit_events').select('seq').where('event', '=', 'auth.login_failed').execute()).length;
     const waitFor = async (what: string, check: () => Promise<boolean>): Promise<void> => {
@@ -206,9 +203,8 @@ describe('E5 audit queue depth', () => {
       await waitFor('the queue to drain', async () => (await depthOf()) === 0);
       assert.equal(await failedRows(), 5, 'the rows kept through the stall were written');
     } finally {
-      await server.close();
-      await database.close();
-      await target!.cleanup();
+      await stopSuiteServer(server, database);
+      await target.cleanup();
     }
   });
 });

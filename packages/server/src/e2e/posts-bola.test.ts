@@ -1,11 +1,12 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import type { PostStatus, PostVisibility } from '../db/schema.js';
 import { describeEachDatabase } from '../test-support/databases.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { AuthClient, ROOMY_LIMITS } from './identity.test-helpers.js';
-import { buildPostsWorld, insertTestPost, listAllPostIds, sendAs, type Actor, type PostsWorld } from './posts.test-helpers.js';
+import type { TestServer } from '../test-support/test-server.js';
+import { ROOMY_LIMITS, type AuthClient } from './identity.test-helpers.js';
+import { insertTestPost, listAllPostIds, sendAs, startPostsWorld, type Actor, type PostsWorld } from './posts.test-helpers.js';
+import { stopSuiteServer } from './suite-server.test-helpers.js';
 
 // The generated BOLA matrix (issue 6: Z3, Z5, Z6) over real HTTP on SQLite and PostgreSQL: every
 // caller x every post (status x visibility, all owned by one member of a shared organisation) x
@@ -149,20 +150,14 @@ describeEachDatabase('BOLA matrix for posts (Z3, Z5, Z6)', (target) => {
   let cells = 0;
 
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
-    world = await buildPostsWorld(client, database);
+    ({ server, database, client, world } = await startPostsWorld(target, ROOMY_LIMITS));
     for (const status of STATUSES) {
       for (const visibility of VISIBILITIES) {
         basePosts.set(`${status}/${visibility}`, await insertTestPost(database, { orgId: world.sharedOrgId, ownerId: world.owner.userId as string, status, visibility }));
       }
     }
   });
-  after(async () => {
-    await server?.close();
-    await database?.close();
-  });
+  after(() => stopSuiteServer(server, database));
 
   for (const caller of CALLERS) {
     it(`${caller}: every post x every operation answers as the rules say`, async () => {

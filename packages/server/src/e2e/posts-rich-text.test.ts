@@ -1,10 +1,11 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { assertProblem, AuthClient, ROOMY_LIMITS } from './identity.test-helpers.js';
-import { buildPostsWorld, insertTestPost, sendAs, type PostsWorld } from './posts.test-helpers.js';
+import type { TestServer } from '../test-support/test-server.js';
+import { assertProblem, ROOMY_LIMITS, type AuthClient } from './identity.test-helpers.js';
+import { insertTestPost, sendAs, startPostsWorld, type PostsWorld } from './posts.test-helpers.js';
+import { stopSuiteServer } from './suite-server.test-helpers.js';
 
 // V4 over real HTTP on SQLite and PostgreSQL: a hostile post body is stored and returned
 // sanitised (create and update), a body that sanitises to nothing is refused, and comments stay
@@ -25,15 +26,9 @@ describeEachDatabase('rich-text post bodies (V4)', (target) => {
   let client: AuthClient;
   let world: PostsWorld;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
-    world = await buildPostsWorld(client, database);
+    ({ server, database, client, world } = await startPostsWorld(target, ROOMY_LIMITS));
   });
-  after(async () => {
-    await server?.close();
-    await database?.close();
-  });
+  after(() => stopSuiteServer(server, database));
 
   const storedBody = async (id: string) => (await database.db.selectFrom('posts').select('body').where('id', '=', id).executeTakeFirstOrThrow()).body;
 

@@ -3,15 +3,17 @@ import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { AppDatabase } from '../db/open-database.js';
 import type { OrgRole, PostStatus, PostVisibility, UserRole } from '../db/schema.js';
+import type { DatabaseTestTarget } from '../test-support/databases.js';
 import type { TestResponse } from '../test-support/http-client.js';
-import type { AuthClient } from './identity.test-helpers.js';
+import { registerWithRole, type Account, type AuthClient, type Tokens } from './identity.test-helpers.js';
+import { startSuiteServer, stopSuiteServer, type SuiteServer } from './suite-server.test-helpers.js';
 
 /**
  * Shared by the posts end-to-end suites (posts-*.test.ts): a small world of people around one
  * shared organisation, made through the real registration and sign-in routes, with global roles
  * and memberships set directly in the database (as an administrator's tooling would), API keys
  * minted through /v1/api-keys, and posts and comments inserted directly so each check starts from
- * exactly the state it names.
+ * exactly the state it names. `startPostsWorld` starts the server and builds the world in one step.
  */
 
 export interface Actor {
@@ -76,27 +78,32 @@ export async function insertTestComment(database: AppDatabase, postId: string, a
   return id;
 }
 
-async function person(client: AuthClient, database: AppDatabase, label: string, role: UserRole): Promise<Actor> {
-  const account = await client.register(label.replaceAll(/[^a-z]/g, ''));
-  if (role !== 'user') await database.db.updateTable('users').set({ role }).where('id', '=', account.id).execute();
-  const tokens = await client.signIn(account);
+/** `account` as an actor, authenticated by the access token it signed in with. */
+export function bearerActor(label: string, account: Pick<Account, 'id' | 'email'>, tokens: Pick<Tokens, 'accessToken'>): Actor {
   return { label, userId: account.id, email: account.email, headers: { authorization: `Bearer ${tokens.accessToken}` } };
 }
 
-async function apiKey(client: AuthClient, owner: Actor, label: string, scopes: readonly string[]): Promise<Actor> {
-  const res = await client.send('POST', '/v1/api-keys', { headers: owner.headers, body: { name: label, scopes } });
+/** A newly registered and signed-in person with global role `role`; the label, letters only, is its registration tag. */
+export async function signedInActor(client: AuthClient, database: AppDatabase, label: string, role: UserRole): Promise<Actor> {
+  const { account, tokens } = await registerWithRole(client, database, label.replaceAll(/[^a-z]/g, ''), role);
+  return bearerActor(label, account, tokens);
+}
+
+/** A new API key of `owner` with `scopes`, as an actor; the key is named `name` (the label unless given). */
+export async function apiKeyActor(client: AuthClient, owner: Actor, label: string, scopes: readonly string[], name = label): Promise<Actor> {
+  const res = await client.send('POST', '/v1/api-keys', { headers: owner.headers, body: { name, scopes } });
   assert.equal(res.status, 201, res.text);
   return { label, userId: owner.userId, email: owner.email, headers: { 'x-api-key': res.json()['key'] as string } };
 }
 
 export async function buildPostsWorld(client: AuthClient, database: AppDatabase): Promise<PostsWorld> {
-  const owner = await person(client, database, 'owner', 'user');
-  const member = await person(client, database, 'member', 'user');
-  const orgModerator = await person(client, database, 'org moderator', 'user');
-  const otherOrgUser = await person(client, database, 'other-org user', 'user');
-  const admin = await person(client, database, 'admin', 'admin');
-  const globalModeratorMember = await person(client, database, 'global moderator (member)', 'moderator');
-  const globalModeratorOutsider = await person(client, database, 'global moderator (outsider)', 'moderator');
+  const owner = await signedInActor(client, database, 'owner', 'user');
+  const member = await signedInActor(client, database, 'member', 'user');
+  const orgModerator = await signedInActor(client, database, 'org moderator', 'user');
+  const otherOrgUser = await signedInActor(client, database, 'other-org user', 'user');
+  const admin = await signedInActor(client, database, 'admin', 'admin');
+  const globalModeratorMember = await signedInActor(client, database, 'global moderator (member)', 'moderator');
+  const globalModeratorOutsider = await signedInActor(client, database, 'global moderator (outsider)', 'moderator');
   const sharedOrgId = await insertOrganisation(database, 'Shared');
   await addMembership(database, sharedOrgId, owner.userId as string, 'member');
   await addMembership(database, sharedOrgId, member.userId as string, 'member');
@@ -113,10 +120,28 @@ export async function buildPostsWorld(client: AuthClient, database: AppDatabase)
     admin,
     globalModeratorMember,
     globalModeratorOutsider,
-    ownerKeyWithRead: await apiKey(client, owner, 'owner key with posts:read', ['posts:read']),
-    ownerKeyWithoutRead: await apiKey(client, owner, 'owner key without posts:read', ['profile:read']),
+    ownerKeyWithRead: await apiKeyActor(client, owner, 'owner key with posts:read', ['posts:read']),
+    ownerKeyWithoutRead: await apiKeyActor(client, owner, 'owner key without posts:read', ['profile:read']),
     emails: people.map((actor) => actor.email as string),
   };
+}
+
+export interface PostsWorldServer extends SuiteServer {
+  readonly world: PostsWorld;
+}
+
+/**
+ * The server on `target` with `env`, and a posts world built in it. If building the world fails
+ * the server and connection are closed again; close them with `stopSuiteServer` after the suite.
+ */
+export async function startPostsWorld(target: DatabaseTestTarget, env: Readonly<Record<string, string>>): Promise<PostsWorldServer> {
+  const started = await startSuiteServer(target, env);
+  try {
+    return { ...started, world: await buildPostsWorld(started.client, started.database) };
+  } catch (error) {
+    await stopSuiteServer(started.server, started.database);
+    throw error;
+  }
 }
 
 /** Sends as `actor`, with a JSON body when given. */

@@ -1,11 +1,12 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { assertProblem, AuthClient, ROOMY_LIMITS, withoutErrorId } from './identity.test-helpers.js';
-import { buildPostsWorld, insertTestComment, insertTestPost, listAllPostIds, sendAs, type Actor, type PostsWorld } from './posts.test-helpers.js';
+import type { TestServer } from '../test-support/test-server.js';
+import { assertProblem, ROOMY_LIMITS, withoutErrorId, type AuthClient } from './identity.test-helpers.js';
+import { insertTestComment, insertTestPost, listAllPostIds, sendAs, startPostsWorld, type Actor, type PostsWorld } from './posts.test-helpers.js';
+import { stopSuiteServer } from './suite-server.test-helpers.js';
 
 // Posts and comments over real HTTP on SQLite and PostgreSQL (issue 6: Z3, Z4, V6): where a new
 // post goes, mass assignment refused field by field, hidden answering exactly like missing,
@@ -20,15 +21,9 @@ describeEachDatabase('posts and comments (/v1/posts)', (target) => {
   let client: AuthClient;
   let world: PostsWorld;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
-    world = await buildPostsWorld(client, database);
+    ({ server, database, client, world } = await startPostsWorld(target, ROOMY_LIMITS));
   });
-  after(async () => {
-    await server?.close();
-    await database?.close();
-  });
+  after(() => stopSuiteServer(server, database));
 
   const post = (status: 'draft' | 'published', visibility: 'private' | 'org' | 'public', owner: Actor = world.owner) =>
     insertTestPost(database, { orgId: world.sharedOrgId, ownerId: owner.userId as string, status, visibility });

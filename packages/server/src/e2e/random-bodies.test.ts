@@ -1,11 +1,12 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import type { TestServer } from '../test-support/test-server.js';
 import { ROOMY_LIMITS } from './identity.test-helpers.js';
 import { assertNoEffect, assertSafeAnswer, fillPath, FuzzWorld, inputRoutes, send, snapshotState, type Route, type StateSnapshot } from './input-fuzz.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // V1 property-based, over real HTTP on SQLite and PostgreSQL: random JSON bodies, and objects made
 // of each route's own field names with random values (alone or over a valid body), sent to every
@@ -42,15 +43,11 @@ describeEachDatabase('random JSON bodies on every body-taking route (V1)', (targ
   let world: FuzzWorld;
   let initial: StateSnapshot;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl });
-    database = await openDatabase(target.target);
+    ({ server, database } = await startSuiteServer(target, ROOMY_LIMITS));
     world = await new FuzzWorld(server, database).build();
     initial = await snapshotState(world);
   });
-  after(async () => {
-    await server?.close();
-    await database?.close();
-  });
+  after(() => stopSuiteServer(server, database));
 
   const statuses = new Map<number, number>();
   const check = async (route: Route, body: unknown): Promise<void> => {

@@ -1,10 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { isPortcullisError } from 'portcullis/errors';
-import { assertProblem, AuthClient, ROOMY_LIMITS } from './identity.test-helpers.js';
+import { assertProblem, registerWithRole, ROOMY_LIMITS, type AuthClient } from './identity.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // Z1 and L3 on the real app: every route has a policy (or the server does not start), and
 // GET /v1/admin/routes lists them for admins only.
@@ -32,14 +33,9 @@ describeEachDatabase('GET /v1/admin/routes', (target) => {
   let database: AppDatabase;
   let client: AuthClient;
   before(async () => {
-    server = await startTestServer({ ...ROOMY_LIMITS, DATABASE_URL: target.databaseUrl });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
+    ({ server, database, client } = await startSuiteServer(target, ROOMY_LIMITS));
   });
-  after(async () => {
-    await server?.close();
-    await database?.close();
-  });
+  after(() => stopSuiteServer(server, database));
 
   it('is refused to anonymous callers (401) and to users (403), and lists every route for an admin', async () => {
     assertProblem(await client.send('GET', '/v1/admin/routes'), 401, 'auth.unauthenticated');
@@ -47,9 +43,7 @@ describeEachDatabase('GET /v1/admin/routes', (target) => {
     const userTokens = await client.signIn(user);
     assertProblem(await client.send('GET', '/v1/admin/routes', { token: userTokens.accessToken }), 403, 'auth.forbidden');
 
-    const admin = await client.register('admin');
-    await database.db.updateTable('users').set({ role: 'admin' }).where('id', '=', admin.id).execute();
-    const adminTokens = await client.signIn(admin);
+    const { tokens: adminTokens } = await registerWithRole(client, database, 'admin', 'admin');
     const res = await client.send('GET', '/v1/admin/routes', { token: adminTokens.accessToken });
     assert.equal(res.status, 200, res.text);
     const routes = res.json()['routes'] as Listed[];

@@ -8,7 +8,8 @@ import { openDatabase, type AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { assertProblem, AuthClient, ROOMY_LIMITS } from './identity.test-helpers.js';
-import { addMembership, buildPostsWorld, sendAs, type Actor, type PostsWorld } from './posts.test-helpers.js';
+import { addMembership, bearerActor, sendAs, startPostsWorld, type Actor, type PostsWorld } from './posts.test-helpers.js';
+import { stopSuiteServer } from './suite-server.test-helpers.js';
 import {
   createWebhook,
   eventually,
@@ -75,14 +76,10 @@ describeEachDatabase('webhooks: deliveries', (target) => {
   before(async () => {
     receiver = await startReceiver();
     forbidden = await startForbiddenTarget();
-    server = await startTestServer({ ...ROOMY_LIMITS, ...webhookEnv(receiver.port, forbidden.port), DATABASE_URL: target.databaseUrl });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
-    world = await buildPostsWorld(client, database);
+    ({ server, database, client, world } = await startPostsWorld(target, { ...ROOMY_LIMITS, ...webhookEnv(receiver.port, forbidden.port) }));
   });
   after(async () => {
-    await server?.close();
-    await database?.close();
+    await stopSuiteServer(server, database);
     await receiver?.close();
     await forbidden?.close();
   });
@@ -236,7 +233,7 @@ describeEachDatabase('webhooks: deliveries', (target) => {
   it('cancels a pending retry once its owner is disabled: nothing more is sent', async () => {
     const account = await client.register('leaving');
     const tokens = await client.signIn(account);
-    const leaving: Actor = { label: 'leaving', userId: account.id, email: account.email, headers: { authorization: `Bearer ${tokens.accessToken}` } };
+    const leaving = bearerActor('leaving', account, tokens);
     const webhook = await hook(leaving, '/disabled-owner', ['post.created']);
     receiver.script('/disabled-owner', [503]);
     // While the first attempt is in flight, the account is disabled; the retry must not go out.
@@ -260,7 +257,7 @@ describeEachDatabase('webhooks: deliveries', (target) => {
     const account = await client.register('memberleaving');
     await addMembership(database, world.sharedOrgId, account.id, 'member');
     const tokens = await client.signIn(account);
-    const leaving: Actor = { label: 'member leaving', userId: account.id, email: account.email, headers: { authorization: `Bearer ${tokens.accessToken}` } };
+    const leaving = bearerActor('member leaving', account, tokens);
     const webhook = await hook(leaving, '/left-org', ['post.published']);
     receiver.script('/left-org', [503]);
     receiver.onDelivery('/left-org', async () => {
@@ -328,7 +325,7 @@ describeEachDatabase('webhooks: durable across shutdown and restart', (target) =
     const client = new AuthClient(first.url);
     const account = await client.register('durable');
     const tokens = await client.signIn(account);
-    const owner: Actor = { label: 'owner', userId: account.id, email: account.email, headers: { authorization: `Bearer ${tokens.accessToken}` } };
+    const owner = bearerActor('owner', account, tokens);
 
     // Pending at close: the first attempt fails and the retry is 3 s away.
     const later = await createWebhook(client, owner, `${receiver.base}/later`, ['post.created']);

@@ -3,7 +3,6 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TestResponse } from '../test-support/http-client.js';
 import type { AuthClient } from './identity.test-helpers.js';
 import type { Actor } from './posts.test-helpers.js';
 
@@ -125,9 +124,8 @@ export async function createWebhook(client: AuthClient, actor: Actor, url: strin
   return res.json() as unknown as CreatedWebhook;
 }
 
-export function sendAsActor(client: AuthClient, actor: Actor, method: string, path: string, body?: unknown): Promise<TestResponse> {
-  return client.send(method, path, { headers: actor.headers, ...(body === undefined ? {} : { body }) });
-}
+/** Posts' `sendAs`, under the name the webhook suites call it by. */
+export { sendAs as sendAsActor } from './posts.test-helpers.js';
 
 /** Polls until `check` returns a value (not undefined); fails after `withinMs`. */
 export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, withinMs = 5_000): Promise<T> {

@@ -1,10 +1,11 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatabase, type AppDatabase } from '../db/open-database.js';
+import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
-import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { assertProblem, AuthClient, ROOMY_LIMITS, withoutErrorId } from './identity.test-helpers.js';
-import type { Actor } from './posts.test-helpers.js';
+import type { TestServer } from '../test-support/test-server.js';
+import { assertProblem, ROOMY_LIMITS, withoutErrorId, type AuthClient } from './identity.test-helpers.js';
+import { apiKeyActor, signedInActor, type Actor } from './posts.test-helpers.js';
+import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 import { createWebhook, sendAsActor, startForbiddenTarget, startReceiver, webhookEnv, type ForbiddenTarget, type Receiver } from './webhooks.test-helpers.js';
 
 // /v1/webhooks over real HTTP on SQLite and PostgreSQL (V7, V9): URLs refused at creation in
@@ -32,30 +33,19 @@ describeEachDatabase('webhooks: the /v1/webhooks routes', (target) => {
   let other: Actor;
   const secrets: string[] = [];
 
-  const person = async (label: string): Promise<Actor> => {
-    const account = await client.register(label);
-    const tokens = await client.signIn(account);
-    return { label, userId: account.id, email: account.email, headers: { authorization: `Bearer ${tokens.accessToken}` } };
-  };
-  const apiKey = async (actor: Actor, scopes: string[]): Promise<Actor> => {
-    const res = await client.send('POST', '/v1/api-keys', { headers: actor.headers, body: { name: scopes.join(' '), scopes } });
-    assert.equal(res.status, 201, res.text);
-    return { label: `key ${scopes.join(',')}`, userId: actor.userId, email: actor.email, headers: { 'x-api-key': res.json()['key'] as string } };
-  };
+  const person = (label: string): Promise<Actor> => signedInActor(client, database, label, 'user');
+  const apiKey = (actor: Actor, scopes: string[]): Promise<Actor> => apiKeyActor(client, actor, `key ${scopes.join(',')}`, scopes, scopes.join(' '));
   const hookUrl = (path = '/hook') => `${receiver.base}${path}?token=${TOKEN}`;
 
   before(async () => {
     receiver = await startReceiver();
     forbidden = await startForbiddenTarget();
-    server = await startTestServer({ ...ROOMY_LIMITS, ...webhookEnv(receiver.port, forbidden.port, { WEBHOOK_MAX_PER_USER: '4' }), DATABASE_URL: target.databaseUrl });
-    database = await openDatabase(target.target);
-    client = new AuthClient(server.url);
+    ({ server, database, client } = await startSuiteServer(target, { ...ROOMY_LIMITS, ...webhookEnv(receiver.port, forbidden.port, { WEBHOOK_MAX_PER_USER: '4' }) }));
     owner = await person('hookowner');
     other = await person('hookother');
   });
   after(async () => {
-    await server?.close();
-    await database?.close();
+    await stopSuiteServer(server, database);
     await receiver?.close();
     await forbidden?.close();
   });
