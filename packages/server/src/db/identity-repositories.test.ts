@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { migrateToLatest } from './migrate.js';

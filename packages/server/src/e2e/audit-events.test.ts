@@ -11,7 +11,7 @@ import { request } from '../test-support/http-client.js';
 import type { TestServer } from '../test-support/test-server.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../test-support/throwaway-redis.js';
 import { auditSecrets, fieldsOf, trailRows, type AuditRow } from './audit-trail.test-helpers.js';
-import { assertProblem, newEmail, newPassword, registerWithRole, ROOMY_LIMITS, tokensOf, totpCode, waitForResetToken, type Account, type AuthClient, type Tokens } from './identity.test-helpers.js';
+import { assertProblem, newPassword, registerWithRole, ROOMY_LIMITS, tokensOf, totpCode, waitForResetToken, type Account, type AuthClient, type Tokens } from './identity.test-helpers.js';
 import { insertOrganisation, insertTestPost } from './posts.test-helpers.js';
 import { sqliteTarget, startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
@@ -63,7 +63,6 @@ describe('security event catalogue, end to end (E3)', () => {
     return rows.at(-1)!;
   }
 
-  const bearer = (tokens: Tokens) => ({ authorization: `Bearer ${tokens.accessToken}` });
 
   it('registration and sign-in: auth.registered, auth.login_succeeded with the principal, address, route and request id', async () => {
     const account = await client.register('fresh');

@@ -120,7 +120,7 @@ describeEachDatabase('audit trail (E3)', (target) => {
       const malformed = await runAuditVerify(target.databaseUrl, secrets, ['--expect-head', 'latest']);
       assert.equal(malformed.code, 2);
     } finally {
-      await db.insertInto('audit_events').values(rows.slice(-2)).execute();
+      await db.insertInto('audit_events').values(rows.slice(-2).map((row) => ({ ...row, seq: Number(row.seq) }))).execute();
       await sql`update audit_chain_head set seq = ${Number(last.seq)}, mac = ${last.mac} where id = 1`.execute(db);
     }
     const restored = await runAuditVerify(target.databaseUrl, secrets, ['--expect-head', anchor]);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { orgRoles, postStatuses, postVisibilities, userRoles, type OrgRole, type PostStatus, type PostVisibility, type UserRole } from '../../db/schema.js';
+import { orgRoles, postStatuses, postVisibilities, userRoles, type OrgRole, type UserRole } from '../../db/schema.js';
 import { ROLE_PERMISSIONS } from '../permissions.js';
 import {
   canSeePost,
