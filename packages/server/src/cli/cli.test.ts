@@ -1,27 +1,18 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { verifyPassword } from 'portcullis/auth';
+import { runCli as runCliProcess, type CliRun } from '../test-support/cli-process.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { openDatabase } from '../db/open-database.js';
 import { findUserByEmail, type User } from '../db/users-repository.js';
 import { loadLockout, saveLockout } from '../db/lockouts-repository.js';
 import { migrateToLatest } from '../db/migrate.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const CLI_ENTRY = 'packages/server/src/cli/main.ts';
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const STACK_LINE = /^\s+at .+/m;
-
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** Runs the CLI as its own process, the way `npm run cli` does, with `stdin` piped in. */
 /** `env` overrides the inherited environment; an `undefined` value removes the variable. */
@@ -34,22 +25,7 @@ function runCli(args: readonly string[], options: { stdin?: string | Buffer; env
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=portcullis-source', '--import', 'tsx', CLI_ENTRY, ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: 30_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.stdin ?? '');
-  });
+  return runCliProcess(args, env, 30_000, options.stdin ?? '');
 }
 
 function assertRefused(run: CliRun, expectedCode: number, message: RegExp, secret?: string): void {

@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { AppDatabase } from '../db/open-database.js';
 import type { AuditEventsTable } from '../db/schema.js';
 import type { TestServer } from '../test-support/test-server.js';
-import { runCli, type CliRun } from './cli.test-helpers.js';
+import { runCli, type CliRun } from '../test-support/cli-process.js';
 
 /**
  * Shared by the audit end-to-end suites (audit-*.test.ts): fixed server secrets (the CLI must

@@ -8,7 +8,7 @@ import { describeEachDatabase, type DatabaseTestTarget } from '../test-support/d
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import type { AppDatabase } from '../db/open-database.js';
 import { loadLockout } from '../db/lockouts-repository.js';
-import { runCli, type CliRun } from './cli.test-helpers.js';
+import { runCli, type CliRun } from '../test-support/cli-process.js';
 import { assertProblem, AuthClient, newEmail, newPassword, ROOMY_LIMITS, waitForResetToken, withoutErrorId, type Account } from './identity.test-helpers.js';
 import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
