@@ -38,7 +38,7 @@ export function collectRouteDescriptions(app: FastifyInstance, general: RouteRat
     const credentials = credentialKindsOf(route.onRequest, route.preValidation, route.preHandler);
     const policy = isRoutePolicy(config?.policy) ? config.policy : undefined;
     for (const method of methods) {
-      descriptions.set(`${method} ${route.url}`, { method, path: route.url, policy, input: config?.input, credentials, rateLimits, multipart: config?.multipart?.description });
+      descriptions.set(`${method} ${route.url}`, { method, path: route.url, policy, input: config?.input, output: config?.output, credentials, rateLimits, multipart: config?.multipart?.description });
     }
   });
 }

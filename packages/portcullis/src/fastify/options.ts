@@ -5,6 +5,7 @@ import type { LoadSheddingOptions } from '../ratelimit/index.js';
 import type { RouteRateLimit } from './rate-limit-hooks.js';
 import type { RoutePolicy } from '../authz/index.js';
 import type { AuthorizationOptions, RouteInput } from './route-authorization.js';
+import type { RouteOutput } from './route-output.js';
 import type { MultipartOptIn } from './multipart-opt-in.js';
 import type { SecurityEventOptions } from './security-events.js';
 import type { PortcullisMetrics } from '../audit/metrics.js';
@@ -102,6 +103,11 @@ export interface PortcullisRouteConfig {
    * query schema declares it as an array (see RouteInput).
    */
   readonly input?: RouteInput;
+  /**
+   * The success body this route sends (V6, L1): parsed with the schema before it is serialised,
+   * so only declared fields leave, and documented in the OpenAPI document (route-output.ts).
+   */
+  readonly output?: RouteOutput;
   /**
    * Take a multipart/form-data body on this route, and only that (V5); every other route keeps
    * refusing multipart with 415. The route registers the multipart parser in its own scope (e.g.

@@ -20,6 +20,7 @@ import { createResponseHeaderSets } from './response-headers.js';
 import { createRateLimitHook, refundSuccessful, type RouteRateLimit } from './rate-limit-hooks.js';
 import { describePolicy, policyGaps, policyHook, routePolicyOf, type RouteInventoryEntry } from './route-authorization.js';
 import { compileRouteInput, refusingQueryParameters } from './route-input.js';
+import { routeOutputHook } from './route-output.js';
 import { MULTIPART_MEDIA_TYPE, multipartGuard } from './multipart-opt-in.js';
 import { wireMetrics } from './metrics-hooks.js';
 import { collectRouteDescriptions } from './openapi.js';
@@ -136,6 +137,11 @@ function wireCheckpoints(app: FastifyInstance, options: PortcullisFastifyOptions
     const compiled = compileRouteInput(input, `${methods.join(',')} ${route.url}`, route.handler);
     if (compiled.hook !== undefined) appendRouteHook(route, compiled.hook, 'preValidation');
     else if (compiled.refuseQueryInHandler) route.handler = refusingQueryParameters(route.handler as Parameters<typeof refusingQueryParameters>[0]) as typeof route.handler;
+    if (config?.output !== undefined) {
+      const enforceOutput = routeOutputHook(config.output, `${methods.join(',')} ${route.url}`);
+      const own = route.preSerialization;
+      route.preSerialization = own === undefined ? [enforceOutput] : [...(Array.isArray(own) ? own : [own]), enforceOutput] as typeof route.preSerialization;
+    }
     const multipart = config?.multipart;
     const mediaGuard = multipartGuard(this.hasContentTypeParser(MULTIPART_MEDIA_TYPE), multipart, `${methods.join(',')} ${route.url}`);
     if (mediaGuard !== undefined) appendRouteHook(route, mediaGuard, 'onRequest');

@@ -8,7 +8,7 @@
 import type { RoutePolicy } from '../authz/index.js';
 import { describePolicy } from '../authz/index.js';
 import { PortcullisError } from '../errors/index.js';
-import { inputJsonSchema, type JsonSchema } from './input-json-schema.js';
+import { inputJsonSchema, outputJsonSchema, type JsonSchema } from './input-json-schema.js';
 import { toOpenApiPath } from './path-template.js';
 import { ERROR_RESPONSES, errorResponseComponents, FIELD_ERROR_SCHEMA, PROBLEM_SCHEMA, type ErrorResponseName } from './problem-components.js';
 
@@ -32,6 +32,8 @@ export interface OpenApiRoute {
   readonly policy?: RoutePolicy | undefined;
   /** The schemas the route validates (zod 4 or Standard JSON Schema). */
   readonly input?: { readonly body?: unknown; readonly query?: unknown; readonly params?: unknown; readonly headers?: unknown } | undefined;
+  /** The success body the route sends, and its status (default 200). */
+  readonly output?: { readonly status?: number; readonly body: unknown } | undefined;
   /** Credentials its authentication hooks take; default: a bearer token on non-public routes. */
   readonly credentials?: readonly OpenApiCredential[];
   readonly rateLimits?: readonly OpenApiRateLimit[];
@@ -146,6 +148,14 @@ function errorResponses(route: OpenApiRoute, hasPathParameters: boolean, takesBo
   return Object.fromEntries(names.map((name) => [ERROR_RESPONSES[name].status, { $ref: `#/components/responses/${name}` }]));
 }
 
+/** The declared success body under its status, or a bare 2XX for a route that declares none. */
+function successResponse(route: OpenApiRoute, idBase: string): Record<string, unknown> {
+  const output = route.output;
+  if (output === undefined) return { '2XX': { description: 'Success.' } };
+  const schema = outputJsonSchema(output.body, `${idBase}:output`) ?? {};
+  return { [String(output.status ?? 200)]: { description: 'Success.', content: { 'application/json': { schema } } } };
+}
+
 function operationOf(route: OpenApiRoute, method: string, templated: ReturnType<typeof toOpenApiPath>, operationId: string): Record<string, unknown> {
   const idBase = `urn:portcullis:openapi:${operationId}`;
   const { security, scopes } = securityOf(route);
@@ -162,7 +172,7 @@ function operationOf(route: OpenApiRoute, method: string, templated: ReturnType<
       : body === undefined
         ? {}
         : { requestBody: { required: true, content: { 'application/json': { schema: body } } } }),
-    responses: { '2XX': { description: 'Success.' }, ...errorResponses(route, templated.parameters.length > 0, BODY_METHODS.has(method) && (body !== undefined || route.multipart !== undefined)) },
+    responses: { ...successResponse(route, idBase), ...errorResponses(route, templated.parameters.length > 0, BODY_METHODS.has(method) && (body !== undefined || route.multipart !== undefined)) },
     security,
     ...(route.deprecated === true ? { deprecated: true } : {}),
     ...(access?.kind === 'permissions' ? { 'x-required-permissions': scopes } : {}),

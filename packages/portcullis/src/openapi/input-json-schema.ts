@@ -13,7 +13,7 @@ interface ZodLike {
 }
 
 interface StandardJsonSchemaLike {
-  readonly '~standard': { readonly jsonSchema: { input(options: { target: string }): JsonSchema } };
+  readonly '~standard': { readonly jsonSchema: { input(options: { target: string }): JsonSchema; output(options: { target: string }): JsonSchema } };
 }
 
 function isZodLike(schema: unknown): schema is ZodLike {
@@ -21,8 +21,8 @@ function isZodLike(schema: unknown): schema is ZodLike {
 }
 
 function isStandardJsonSchema(schema: unknown): schema is StandardJsonSchemaLike {
-  const standard = (schema as { '~standard'?: { jsonSchema?: { input?: unknown } } } | null)?.['~standard'];
-  return typeof standard?.jsonSchema?.input === 'function';
+  const standard = (schema as { '~standard'?: { jsonSchema?: { input?: unknown; output?: unknown } } } | null)?.['~standard'];
+  return typeof standard?.jsonSchema?.input === 'function' && typeof standard.jsonSchema.output === 'function';
 }
 
 function hasLocalReference(value: unknown): boolean {
@@ -44,10 +44,19 @@ function hasLocalReference(value: unknown): boolean {
  * inputJsonSchema(z.strictObject({ title: z.string() }), 'urn:example:body'); // { type: 'object', ... }
  */
 export function inputJsonSchema(schema: unknown, resourceId: string): JsonSchema | undefined {
+  return schemaJson(schema, resourceId, 'input');
+}
+
+/** The same for a schema a route sends (its declared success body): what the schema outputs. */
+export function outputJsonSchema(schema: unknown, resourceId: string): JsonSchema | undefined {
+  return schemaJson(schema, resourceId, 'output');
+}
+
+function schemaJson(schema: unknown, resourceId: string, io: 'input' | 'output'): JsonSchema | undefined {
   let converted: JsonSchema;
   try {
-    if (isZodLike(schema)) converted = schema.toJSONSchema({ target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
-    else if (isStandardJsonSchema(schema)) converted = schema['~standard'].jsonSchema.input({ target: 'draft-2020-12' });
+    if (isZodLike(schema)) converted = schema.toJSONSchema({ target: 'draft-2020-12', io, unrepresentable: 'any' });
+    else if (isStandardJsonSchema(schema)) converted = schema['~standard'].jsonSchema[io]({ target: 'draft-2020-12' });
     else return undefined;
   } catch {
     // A schema the converter refuses (e.g. a cycle it cannot name) is documented as undescribed.

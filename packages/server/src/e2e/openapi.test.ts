@@ -125,8 +125,15 @@ describe('L1 OpenAPI 3.1 document and documentation page', () => {
     assert.equal(schemes['apiKeyAuth']?.['name'], 'X-API-Key');
     assert.equal((document as unknown as Record<string, Record<string, unknown>>)['x-signed-requests']?.['header'], 'Portcullis-Signature');
     // Refusals are problem+json, by reference to the RFC 9457 component.
-    assert.deepEqual(op('GET /v1/posts/{id}')['responses'], {
-      '2XX': { description: 'Success.' },
+    const { '200': success, ...refusals } = op('GET /v1/posts/{id}')['responses'] as Record<string, unknown>;
+    // V6, L1: the route's declared output is its documented success body, exactly the fields a post shows.
+    const postSchema = (success as { content: Record<string, { schema: { properties: Record<string, unknown>; additionalProperties: unknown } }> }).content['application/json']?.schema;
+    assert.deepEqual(Object.keys(postSchema?.properties ?? {}).sort(), ['body', 'createdAt', 'id', 'orgId', 'ownerId', 'status', 'title', 'updatedAt', 'visibility']);
+    assert.equal(postSchema?.additionalProperties, false);
+    assert.ok('201' in (op('POST /v1/posts')['responses'] as object), 'a created post is documented under 201');
+    // A route that declares no output keeps the bare success entry.
+    assert.deepEqual((op('GET /v1/auth/sessions')['responses'] as Record<string, unknown>)['2XX'], { description: 'Success.' });
+    assert.deepEqual(refusals, {
       '400': { $ref: '#/components/responses/BadRequest' },
       '401': { $ref: '#/components/responses/Unauthorized' },
       '403': { $ref: '#/components/responses/Forbidden' },

@@ -1,6 +1,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import Ajv2020Module from 'ajv/dist/2020.js';
 import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import type { TestServer } from '../test-support/test-server.js';
@@ -13,6 +14,10 @@ import { stopSuiteServer } from './suite-server.test-helpers.js';
 // pagination bounds, comment rules, the read shapes, and no hash or email in any answer.
 
 const POST_FIELDS = ['body', 'createdAt', 'id', 'orgId', 'ownerId', 'status', 'title', 'updatedAt', 'visibility'];
+// CommonJS module: its default export is the module object or its `default`.
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as new (options: Record<string, unknown>) => {
+  compile(schema: unknown): ((data: unknown) => boolean) & { errors?: unknown };
+};
 const COMMENT_FIELDS = ['authorId', 'body', 'createdAt', 'id', 'postId'];
 
 describeEachDatabase('posts and comments (/v1/posts)', (target) => {
@@ -48,6 +53,30 @@ describeEachDatabase('posts and comments (/v1/posts)', (target) => {
     assert.equal(res.headers['location'], `/v1/posts/${String(created['id'])}`);
     const fetched = await client.send('GET', `/v1/posts/${String(created['id'])}`, { token: tokens.accessToken });
     assert.deepEqual(fetched.json(), created);
+  });
+
+  it('every posts answer matches the success body /openapi.json documents for it (L1, V6)', async () => {
+    const document = (await client.send('GET', '/openapi.json')).json() as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
+    const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+    const documented = (method: string, path: string, status: number): ((data: unknown) => boolean) & { errors?: unknown } => {
+      const schema = document.paths[path]?.[method]?.responses[String(status)]?.content?.['application/json']?.schema;
+      assert.ok(schema !== undefined, `${method.toUpperCase()} ${path} documents its ${status} body`);
+      return ajv.compile(schema);
+    };
+    const check = (method: string, path: string, res: { status: number; text: string; json(): Record<string, unknown> }, status: number) => {
+      assert.equal(res.status, status, res.text);
+      const validate = documented(method, path, status);
+      assert.ok(validate(res.json()), `${method.toUpperCase()} ${path}: ${JSON.stringify(validate.errors)}`);
+    };
+    const created = await sendAs(client, world.member, 'POST', '/v1/posts', { title: 'Documented', body: 'text', visibility: 'org', orgId: world.sharedOrgId });
+    check('post', '/v1/posts', created, 201);
+    const id = String(created.json()['id']);
+    check('get', '/v1/posts/{id}', await sendAs(client, world.member, 'GET', `/v1/posts/${id}`), 200);
+    check('patch', '/v1/posts/{id}', await sendAs(client, world.member, 'PATCH', `/v1/posts/${id}`, { title: 'Documented, again' }), 200);
+    check('get', '/v1/posts', await sendAs(client, world.member, 'GET', '/v1/posts?limit=5'), 200);
+    check('post', '/v1/posts/{id}/publish', await sendAs(client, world.member, 'POST', `/v1/posts/${id}/publish`, {}), 200);
+    check('post', '/v1/posts/{id}/comments', await sendAs(client, world.member, 'POST', `/v1/posts/${id}/comments`, { body: 'A comment' }), 201);
+    check('get', '/v1/posts/{id}/comments', await sendAs(client, world.member, 'GET', `/v1/posts/${id}/comments`), 200);
   });
 
   it('a post goes only to an organisation the caller belongs to; any other answers like a missing one', async () => {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { policy, type RoutePolicy } from 'portcullis/authz';
 import { PortcullisError } from 'portcullis/errors';
-import type { RouteInput } from 'portcullis/fastify';
+import type { RouteInput, RouteOutput } from 'portcullis/fastify';
 import type { z } from 'zod';
 import { canSeePost, decideCommentDeletion, decidePostAction, visibleScope, type ObjectDecision, type PostAction, type PostCaller } from '../app/posts/post-access.js';
 import { orgRolesOf, organisationExists, personalOrganisationOf } from '../db/organisations-repository.js';
@@ -22,7 +22,7 @@ import {
 } from '../db/posts-repository.js';
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
-import { commentParams, createCommentBody, createPostBody, listCommentsQuery, listPostsQuery, postParams, updatePostBody } from './posts-schemas.js';
+import { commentPage, commentParams, commentView, createCommentBody, createPostBody, listCommentsQuery, listPostsQuery, postPage, postParams, postView, updatePostBody } from './posts-schemas.js';
 import { noBody } from './common-schemas.js';
 
 /**
@@ -73,7 +73,8 @@ const notFound = () => new PortcullisError('route.not_found');
 
 const VISIBLE = 'posts the caller may see (post-access)';
 const OWNER_OR_ADMIN = 'post owner or admin, on a post the caller may see';
-const route = (routePolicy: RoutePolicy, input: RouteInput = {}) => ({ portcullis: { policy: routePolicy, input } });
+const route = (routePolicy: RoutePolicy, input: RouteInput = {}, output?: RouteOutput) => ({ portcullis: { policy: routePolicy, input, ...(output === undefined ? {} : { output }) } });
+const sends = (body: RouteOutput['body'], status = 200): RouteOutput => ({ status, body });
 
 export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): void {
   const { db, byKeyOr } = deps;
@@ -111,7 +112,7 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
     return post;
   };
 
-  v1.get('/posts', { onRequest: byKeyOr(['posts:read']), config: route(policy.owned(policy.permission('posts:read'), VISIBLE), { query: listPostsQuery }) }, async (request) => {
+  v1.get('/posts', { onRequest: byKeyOr(['posts:read']), config: route(policy.owned(policy.permission('posts:read'), VISIBLE), { query: listPostsQuery }, sends(postPage)) }, async (request) => {
     const { after, limit, orgId } = request.query as z.infer<typeof listPostsQuery>;
     const caller = await callerOf(request);
     const rows = await listVisiblePosts(db, visibleScope(caller), { after, limit, orgId });
@@ -122,7 +123,7 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
 
   v1.post(
     '/posts',
-    { onRequest: byKeyOr(['posts:write']), config: route(policy.owned(policy.permission('posts:write'), 'member of the target organisation'), { body: createPostBody }) },
+    { onRequest: byKeyOr(['posts:write']), config: route(policy.owned(policy.permission('posts:write'), 'member of the target organisation'), { body: createPostBody }, sends(postView, 201)) },
     async (request, reply) => {
       const body = request.body as z.infer<typeof createPostBody>;
       const caller = await callerOf(request);
@@ -140,14 +141,14 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
     },
   );
 
-  v1.get('/posts/:id', { onRequest: byKeyOr(['posts:read']), config: route(policy.owned(policy.permission('posts:read'), VISIBLE), { params: postParams }) }, async (request) => {
+  v1.get('/posts/:id', { onRequest: byKeyOr(['posts:read']), config: route(policy.owned(policy.permission('posts:read'), VISIBLE), { params: postParams }, sends(postView)) }, async (request) => {
     const { id } = request.params as z.infer<typeof postParams>;
     return publicPost(await authorisedPost(request, await callerOf(request), id, 'read'));
   });
 
   v1.patch(
     '/posts/:id',
-    { onRequest: byKeyOr(['posts:write']), config: route(policy.owned(policy.permission('posts:write'), OWNER_OR_ADMIN), { params: postParams, body: updatePostBody }) },
+    { onRequest: byKeyOr(['posts:write']), config: route(policy.owned(policy.permission('posts:write'), OWNER_OR_ADMIN), { params: postParams, body: updatePostBody }, sends(postView)) },
     async (request) => {
       const { id } = request.params as z.infer<typeof postParams>;
       const body = request.body as z.infer<typeof updatePostBody>;
@@ -170,7 +171,7 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
 
   v1.post(
     '/posts/:id/publish',
-    { onRequest: byKeyOr(['posts:publish']), config: route(policy.owned(policy.permission('posts:publish'), 'post owner'), { params: postParams, body: noBody }) },
+    { onRequest: byKeyOr(['posts:publish']), config: route(policy.owned(policy.permission('posts:publish'), 'post owner'), { params: postParams, body: noBody }, sends(postView)) },
     async (request) => {
       const { id } = request.params as z.infer<typeof postParams>;
       const before = await authorisedPost(request, await callerOf(request), id, 'publish');
@@ -186,7 +187,7 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
     '/posts/:id/unpublish',
     {
       onRequest: byKeyOr(['posts:moderate']),
-      config: route(policy.authenticated("moderator of the post's organisation or admin, holding posts:moderate there"), { params: postParams, body: noBody }),
+      config: route(policy.authenticated("moderator of the post's organisation or admin, holding posts:moderate there"), { params: postParams, body: noBody }, sends(postView)),
     },
     async (request) => {
       const { id } = request.params as z.infer<typeof postParams>;
@@ -199,7 +200,7 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
 
   v1.get(
     '/posts/:id/comments',
-    { onRequest: byKeyOr(['comments:read']), config: route(policy.owned(policy.permission('comments:read'), VISIBLE), { params: postParams, query: listCommentsQuery }) },
+    { onRequest: byKeyOr(['comments:read']), config: route(policy.owned(policy.permission('comments:read'), VISIBLE), { params: postParams, query: listCommentsQuery }, sends(commentPage)) },
     async (request) => {
       const { id } = request.params as z.infer<typeof postParams>;
       const { after, limit } = request.query as z.infer<typeof listCommentsQuery>;
@@ -212,7 +213,7 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
 
   v1.post(
     '/posts/:id/comments',
-    { onRequest: byKeyOr(['comments:write']), config: route(policy.owned(policy.permission('comments:write'), 'a published post the caller may see'), { params: postParams, body: createCommentBody }) },
+    { onRequest: byKeyOr(['comments:write']), config: route(policy.owned(policy.permission('comments:write'), 'a published post the caller may see'), { params: postParams, body: createCommentBody }, sends(commentView, 201)) },
     async (request, reply) => {
       const { id } = request.params as z.infer<typeof postParams>;
       const { body } = request.body as z.infer<typeof createCommentBody>;

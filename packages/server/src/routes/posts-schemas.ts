@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sanitizeRichText } from 'portcullis/input';
 import { MAX_POSTS_PAGE } from '../db/posts-repository.js';
-import { postVisibilities } from '../db/schema.js';
+import { postStatuses, postVisibilities } from '../db/schema.js';
 
 /**
  * Inputs of /v1/posts (V1, V6). Every object is strict: a member the client may not set (ownerId,
@@ -36,3 +36,23 @@ export const updatePostBody = z
 
 export const createCommentBody = z.strictObject({ body: z.string().trim().min(1).max(5_000) });
 
+/**
+ * What the posts routes send (V6, L1): the route's declared output, so a field added to a row
+ * never leaves unless it is named here, and the OpenAPI document shows the same shape. Plain
+ * (stripping) objects: anything else the handler returns is dropped, not sent.
+ */
+export const postView = z.object({
+  id: z.string(),
+  orgId: z.string(),
+  ownerId: z.string(),
+  title: z.string(),
+  body: z.string(),
+  status: z.enum(postStatuses),
+  visibility: z.enum(postVisibilities),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const commentView = z.object({ id: z.string(), postId: z.string(), authorId: z.string(), body: z.string(), createdAt: z.string() });
+/** A page, and the cursor for the next one (null on the last page). */
+export const postPage = z.object({ posts: z.array(postView), next: z.string().nullable() });
+export const commentPage = z.object({ comments: z.array(commentView), next: z.string().nullable() });
