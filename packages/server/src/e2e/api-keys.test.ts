@@ -11,6 +11,7 @@ import { request, type TestResponse } from '../test-support/http-client.js';
 import { redisUrlForTests } from '../test-support/redis.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { assertProblem, AuthClient, ROOMY_LIMITS, type Tokens } from './identity.test-helpers.js';
+import { successBodyChecker } from './openapi-bodies.test-helpers.js';
 
 // Issue 5 over real HTTP on SQLite and PostgreSQL: keys shown once, scopes, expiry, revocation,
 // rotation with grace, per-key limits and quotas, usage, signed requests, and no key in any log.
@@ -103,6 +104,42 @@ describeEachDatabase('API keys (A8) and signed requests (A9)', (target) => {
     assert.ok(!list.text.includes(issued.key) && !list.text.includes(issued.key.slice(issued.displayPrefix.length)), 'the list never carries the key');
     assert.ok(!list.text.includes(issued.signingSecret));
     for (const member of ['key', 'signingSecret', 'keyHash', 'hash']) assert.ok(!(member in ((list.json()['keys'] as Record<string, unknown>[])[0] ?? {})), member);
+  });
+
+  it('every key answer matches the success body /openapi.json documents for it (L1, V6)', async () => {
+    const check = successBodyChecker(await client.send('GET', '/openapi.json'));
+    const auth = { token: tokens.accessToken };
+    const plain = await client.post('/v1/api-keys', { name: 'documented', scopes: ['profile:read'] }, auth);
+    check('post', '/v1/api-keys', plain, 201);
+    // Every optional member set, so the nullable ones are checked with a value too.
+    const full = { name: 'documented, full', scopes: ['profile:read'], expiresAt: new Date(Date.now() + 86_400_000).toISOString(), rateLimit: { limit: 100, windowSeconds: 60 }, quota: { daily: 1_000, monthly: 10_000 } };
+    const limited = await client.post('/v1/api-keys', full, auth);
+    check('post', '/v1/api-keys', limited, 201);
+    const issued = plain.json() as unknown as Issued;
+    issuedSecrets.push(issued.key, issued.signingSecret, String(limited.json()['key']), String(limited.json()['signingSecret']));
+
+    assert.equal((await withKey(server, issued.key)).status, 200);
+    const deadline = Date.now() + 3_000;
+    for (;;) {
+      // Once the batch is written: a usage row, and a last-used time in the list.
+      const usage = await client.send('GET', `/v1/api-keys/${issued.id}/usage`, auth);
+      check('get', '/v1/api-keys/{id}/usage', usage, 200);
+      if ((usage.json()['usage'] as unknown[]).length > 0) break;
+      if (Date.now() > deadline) assert.fail(`usage not written: ${usage.text}`);
+      await sleep(50);
+    }
+    const list = await client.send('GET', '/v1/api-keys', auth);
+    check('get', '/v1/api-keys', list, 200);
+    assert.ok((list.json()['keys'] as { lastUsedAt: string | null }[]).some((key) => key.lastUsedAt !== null));
+
+    const rotated = await client.post(`/v1/api-keys/${issued.id}/rotate`, { graceSeconds: 60 }, auth);
+    check('post', '/v1/api-keys/{id}/rotate', rotated, 200);
+    issuedSecrets.push(String(rotated.json()['key']), String(rotated.json()['signingSecret']));
+    assert.equal((await client.send('DELETE', `/v1/api-keys/${issued.id}`, auth)).status, 204);
+    // A revoked key is listed with its revocation time, under the same schema.
+    const afterRevocation = await client.send('GET', '/v1/api-keys', auth);
+    check('get', '/v1/api-keys', afterRevocation, 200);
+    assert.ok((afterRevocation.json()['keys'] as { id: string; revokedAt: string | null }[]).some((key) => key.id === issued.id && key.revokedAt !== null));
   });
 
   it('authenticates with X-API-Key or Authorization: Bearer pk_..., as the key owner', async () => {

@@ -11,6 +11,7 @@ import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { ROOMY_LIMITS } from './identity.test-helpers.js';
+import { successBodyChecker } from './openapi-bodies.test-helpers.js';
 import { insertTestPost, startPostsWorld, type PostsWorld } from './posts.test-helpers.js';
 import { stopSuiteServer } from './suite-server.test-helpers.js';
 import {
@@ -124,6 +125,18 @@ describeEachDatabase('attachment uploads (V5)', (target) => {
     assert.equal(listed.length, cases.length);
     for (const entry of listed) assert.deepEqual(Object.keys(entry).sort(), ATTACHMENT_FIELDS);
     for (const name of ['photo.png', 'evil.html', 'picture.gif', 'doc.exe', 'text/html']) assert.ok(!listing.body.toString('utf8').includes(name), `the listing never echoes ${name}`);
+  });
+
+  it('the upload and the listing match the success bodies /openapi.json documents for them (L1, V6)', async () => {
+    const check = successBodyChecker(await sendBytes(server.url, { method: 'GET', path: '/openapi.json', headers: {} }));
+    const documentedPost = await insertTestPost(database, { orgId: world.sharedOrgId, ownerId: world.owner.userId as string, status: 'draft', visibility: 'private' });
+    const listPath = `/v1/posts/${documentedPost}/attachments`;
+    check('get', '/v1/posts/{id}/attachments', await sendBytes(server.url, { method: 'GET', path: listPath, headers: world.owner.headers }), 200);
+    const uploaded = await upload(oneFile(pdf(2000), 'documented.pdf', 'application/pdf'), { post: documentedPost });
+    check('post', '/v1/posts/{id}/attachments', uploaded, 201);
+    const listing = await sendBytes(server.url, { method: 'GET', path: listPath, headers: world.owner.headers });
+    check('get', '/v1/posts/{id}/attachments', listing, 200);
+    assert.equal((listing.json()['attachments'] as unknown[]).length, 1);
   });
 
   it('refuses what is not an accepted type (415), named and labelled as an image or not, and logs it', async () => {

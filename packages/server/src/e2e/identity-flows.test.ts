@@ -5,6 +5,7 @@ import { dummyHashVerifications } from 'portcullis/auth';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { assertBearerRefused, assertProblem, AuthClient, decodeJwt, newPassword, ROOMY_LIMITS, withoutErrorId, type Account } from './identity.test-helpers.js';
+import { successBodyChecker } from './openapi-bodies.test-helpers.js';
 
 // A1, A2, A5 over real HTTP on each database: registration, login and enumeration, /users/me,
 // sessions, logout, logout-all and password change.
@@ -103,6 +104,13 @@ describeEachDatabase('identity flows', (target) => {
     assert.equal(success?.['clientAddress'], '127.0.0.1');
     assert.equal(success?.['userAgent'], 'identity-e2e');
     assert.equal(success?.['sid'], decodeJwt(body['accessToken'] as string).payload['sid']);
+  });
+
+  it('/users/me answers match the success bodies /openapi.json documents for them (L1, V6)', async () => {
+    const check = successBodyChecker(await client.send('GET', '/openapi.json'));
+    const { accessToken } = await client.signIn(await client.register('documented'));
+    check('get', '/v1/users/me', await client.me(accessToken), 200);
+    check('patch', '/v1/users/me', await client.send('PATCH', '/v1/users/me', { token: accessToken, body: { name: 'Documented' } }), 200);
   });
 
   it('refuses /users/me without a bearer token, with a challenge', async () => {

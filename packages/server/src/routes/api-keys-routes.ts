@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { policy } from 'portcullis/authz';
 import { PortcullisError } from 'portcullis/errors';
-import type { RouteInput } from 'portcullis/fastify';
+import type { RouteInput, RouteOutput } from 'portcullis/fastify';
 import type { z } from 'zod';
 import type { ApiKeyService } from '../app/api-keys/api-key-service.js';
 import type { ApiKeyInvalidation } from '../app/api-keys/api-key-invalidation.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
-import { apiKeyParams, createApiKeyBody, rotateApiKeyBody } from './api-keys-schemas.js';
+import { apiKeyList, apiKeyParams, apiKeyUsageView, createApiKeyBody, issuedApiKeyView, rotateApiKeyBody, rotatedApiKeyView } from './api-keys-schemas.js';
 
 /**
  * /v1/api-keys (A8): a signed-in user (bearer access token, not an API key: a key cannot mint or
@@ -28,14 +28,14 @@ export interface ApiKeyRouteDeps {
 
 /** People manage their own keys; each handler scopes its query to the caller's user id. */
 const OWNER = policy.authenticated('key owner (queries scoped to the caller)');
-const OWN_KEYS = { portcullis: { policy: OWNER } };
-const ownKey = (input: RouteInput) => ({ portcullis: { policy: OWNER, input } });
+const ownKey = (input: RouteInput, output?: RouteOutput) => ({ portcullis: { policy: OWNER, input, ...(output === undefined ? {} : { output }) } });
+const sends = (body: RouteOutput['body'], status = 200): RouteOutput => ({ status, body });
 
 export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps): void {
   const { keys, invalidation, authenticate } = deps;
   const userIdOf = (request: FastifyRequest) => (request.principal as NonNullable<FastifyRequest['principal']>).userId;
 
-  v1.post('/api-keys', { onRequest: authenticate, config: ownKey({ body: createApiKeyBody }) }, async (request, reply) => {
+  v1.post('/api-keys', { onRequest: authenticate, config: ownKey({ body: createApiKeyBody }, sends(issuedApiKeyView, 201)) }, async (request, reply) => {
     const body = request.body as z.infer<typeof createApiKeyBody>;
     const user = await findUserById(deps.db, userIdOf(request));
     if (user === undefined || user.status !== 'active') throw new PortcullisError('auth.unauthenticated');
@@ -45,9 +45,9 @@ export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps)
     return issued;
   });
 
-  v1.get('/api-keys', { onRequest: authenticate, config: OWN_KEYS }, async (request) => ({ keys: await keys.list(userIdOf(request)) }));
+  v1.get('/api-keys', { onRequest: authenticate, config: ownKey({}, sends(apiKeyList)) }, async (request) => ({ keys: await keys.list(userIdOf(request)) }));
 
-  v1.get('/api-keys/:id/usage', { onRequest: authenticate, config: ownKey({ params: apiKeyParams }) }, async (request) => {
+  v1.get('/api-keys/:id/usage', { onRequest: authenticate, config: ownKey({ params: apiKeyParams }, sends(apiKeyUsageView)) }, async (request) => {
     const { id } = request.params as z.infer<typeof apiKeyParams>;
     return keys.usage(userIdOf(request), id);
   });
@@ -60,7 +60,7 @@ export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps)
     return reply.code(204).send();
   });
 
-  v1.post('/api-keys/:id/rotate', { onRequest: authenticate, config: ownKey({ params: apiKeyParams, body: rotateApiKeyBody }) }, async (request, reply) => {
+  v1.post('/api-keys/:id/rotate', { onRequest: authenticate, config: ownKey({ params: apiKeyParams, body: rotateApiKeyBody }, sends(rotatedApiKeyView)) }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof apiKeyParams>;
     const { graceSeconds } = request.body as z.infer<typeof rotateApiKeyBody>;
     const issued = await keys.rotate(userIdOf(request), id, graceSeconds);

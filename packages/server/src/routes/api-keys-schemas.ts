@@ -19,3 +19,30 @@ export const createApiKeyBody = z.strictObject({
 export const rotateApiKeyBody = z.strictObject({ graceSeconds: z.int().min(0).max(30 * 86_400).default(86_400) }).default({ graceSeconds: 86_400 });
 
 export const apiKeyParams = z.strictObject({ id: z.string().regex(/^key_[A-Za-z0-9_-]{16}$/) });
+
+/**
+ * What the /v1/api-keys routes send (V6, L1). Plain (stripping) objects: a column added to a key
+ * row (its hash, its owner) never leaves unless it is named here.
+ */
+export const apiKeyView = z.object({
+  id: z.string(),
+  name: z.string(),
+  displayPrefix: z.string(),
+  scopes: z.array(z.string()),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+  rateLimit: z.object({ limit: z.int(), windowSeconds: z.int() }).nullable(),
+  quota: z.object({ daily: z.int().optional(), monthly: z.int().optional() }).nullable(),
+});
+export const apiKeyList = z.object({ keys: z.array(apiKeyView) });
+export const apiKeyUsageView = z.object({ keyId: z.string(), usage: z.array(z.object({ route: z.string(), day: z.string(), count: z.int() })) });
+
+/**
+ * Only for the two answers that issue a secret, creation and rotation (sent with no-store): the
+ * key and its signing secret, shown this once. No other view may name these fields.
+ */
+export const issuedApiKeyView = apiKeyView.extend({ key: z.string(), signingSecret: z.string() });
+/** Rotation issues a new secret and says until when the previous one still works. */
+export const rotatedApiKeyView = issuedApiKeyView.extend({ previousSecretExpiresAt: z.string() });

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { policy, type RoutePolicy } from 'portcullis/authz';
 import { isPortcullisError, PortcullisError } from 'portcullis/errors';
-import type { RouteInput, RouteRateLimit } from 'portcullis/fastify';
+import type { RouteInput, RouteOutput, RouteRateLimit } from 'portcullis/fastify';
 import { removeStoredUpload, storedUploadPath } from 'portcullis/input';
 import type { z } from 'zod';
 import { createPostGuard, notFound } from '../app/attachments/attachment-access.js';
@@ -13,7 +13,7 @@ import { multipartLimits, receiveAttachment } from '../app/attachments/receive-a
 import type { UploadConfig } from '../app/attachments/upload-config.js';
 import { countAttachments, deleteAttachment, findAttachment, insertAttachment, listAttachments, type Attachment } from '../db/attachments-repository.js';
 import type { Database } from '../db/schema.js';
-import { attachmentParams, attachmentsParams, UPLOAD_BODY_DESCRIPTION } from './attachments-schemas.js';
+import { attachmentList, attachmentParams, attachmentsParams, attachmentView, UPLOAD_BODY_DESCRIPTION } from './attachments-schemas.js';
 
 /**
  * /v1/posts/:id/attachments (V5): files attached to a post. Uploading and removing one needs what
@@ -42,7 +42,7 @@ export const DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'
 
 const VISIBLE = 'posts the caller may see (post-access)';
 const OWNER_OR_ADMIN = 'post owner or admin, on a post the caller may see';
-const route = (routePolicy: RoutePolicy, input: RouteInput) => ({ portcullis: { policy: routePolicy, input } });
+const route = (routePolicy: RoutePolicy, input: RouteInput, output?: RouteOutput) => ({ portcullis: { policy: routePolicy, input, ...(output === undefined ? {} : { output }) } });
 
 export function publicAttachment(attachment: Attachment) {
   return {
@@ -76,6 +76,7 @@ export async function registerAttachmentsRoutes(v1: FastifyInstance, deps: Attac
             policy: policy.owned(policy.permission('posts:write'), OWNER_OR_ADMIN),
             input: { params: attachmentsParams },
             multipart: { description: UPLOAD_BODY_DESCRIPTION },
+            output: { status: 201, body: attachmentView },
             rateLimit: { limits: [deps.uploadLimit] },
           },
         },
@@ -122,7 +123,7 @@ export async function registerAttachmentsRoutes(v1: FastifyInstance, deps: Attac
 
   v1.get(
     '/posts/:id/attachments',
-    { onRequest: byKeyOr(['posts:read']), config: route(policy.owned(policy.permission('posts:read'), VISIBLE), { params: attachmentsParams }) },
+    { onRequest: byKeyOr(['posts:read']), config: route(policy.owned(policy.permission('posts:read'), VISIBLE), { params: attachmentsParams }, { status: 200, body: attachmentList }) },
     async (request) => {
       const { id } = request.params as z.infer<typeof attachmentsParams>;
       await guard.authorisedPost(request, await guard.callerOf(request), id, 'read');

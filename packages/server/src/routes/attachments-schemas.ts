@@ -11,3 +11,20 @@ export const attachmentParams = z.strictObject({ id: z.uuid(), attachmentId: z.u
 
 export const UPLOAD_BODY_DESCRIPTION =
   'multipart/form-data: exactly one file in the field "file" (PNG, JPEG, GIF, WebP or PDF, recognised by content; at most UPLOAD_MAX_BYTES), no other fields';
+
+/**
+ * What the attachment routes send as JSON (V6, L1): an upload's record and a post's list. Plain
+ * (stripping) objects: a column added to an attachment row never leaves unless it is named here.
+ * The download streams the file itself and the deletion answers 204, so neither declares a body.
+ */
+export const attachmentView = z.object({
+  id: z.string(),
+  postId: z.string(),
+  uploaderId: z.string(),
+  fileName: z.string(),
+  mediaType: z.string(),
+  size: z.int(),
+  sha256: z.string(),
+  createdAt: z.string(),
+});
+export const attachmentList = z.object({ attachments: z.array(attachmentView) });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { policy, type RoutePolicy } from 'portcullis/authz';
 import { PortcullisError } from 'portcullis/errors';
-import type { RouteInput } from 'portcullis/fastify';
+import type { RouteInput, RouteOutput } from 'portcullis/fastify';
 import { isSsrfRefusal } from 'portcullis/outbound';
 import type { z } from 'zod';
 import type { WebhookService } from '../app/webhooks/webhook-service.js';
@@ -10,7 +10,7 @@ import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
 import type { Webhook } from '../db/webhooks-repository.js';
 import { noBody } from './common-schemas.js';
-import { createWebhookBody, webhookParams } from './webhooks-schemas.js';
+import { createdWebhookView, createWebhookBody, queuedTestEventView, webhookList, webhookParams, webhookWithDeliveriesView } from './webhooks-schemas.js';
 
 /**
  * /v1/webhooks (V7, V9). Who may: every role holds `webhooks:manage` (a person manages their own
@@ -32,7 +32,8 @@ export interface WebhookRouteDeps {
 }
 
 const OWN = "the caller's own webhooks (queries scoped to the caller)";
-const route = (routePolicy: RoutePolicy, input: RouteInput = {}) => ({ portcullis: { policy: routePolicy, input } });
+const route = (routePolicy: RoutePolicy, input: RouteInput = {}, output?: RouteOutput) => ({ portcullis: { policy: routePolicy, input, ...(output === undefined ? {} : { output }) } });
+const sends = (body: RouteOutput['body'], status = 200): RouteOutput => ({ status, body });
 
 function publicWebhook(webhook: Webhook) {
   return { id: webhook.id, url: webhook.url, events: webhook.events, createdAt: webhook.createdAt };
@@ -61,7 +62,7 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: WebhookRouteDep
     '/webhooks',
     {
       onRequest: byKeyOr(['webhooks:manage', 'posts:read']),
-      config: route(policy.owned(policy.permission('webhooks:manage', 'posts:read'), OWN), { body: createWebhookBody }),
+      config: route(policy.owned(policy.permission('webhooks:manage', 'posts:read'), OWN), { body: createWebhookBody }, sends(createdWebhookView, 201)),
     },
     async (request, reply) => {
       const body = request.body as z.infer<typeof createWebhookBody>;
@@ -81,13 +82,13 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: WebhookRouteDep
     },
   );
 
-  v1.get('/webhooks', { onRequest: byKeyOr(['webhooks:manage']), config: route(policy.owned(policy.permission('webhooks:manage'), OWN)) }, async (request) => ({
+  v1.get('/webhooks', { onRequest: byKeyOr(['webhooks:manage']), config: route(policy.owned(policy.permission('webhooks:manage'), OWN), {}, sends(webhookList)) }, async (request) => ({
     webhooks: (await webhooks.list(await callerId(request))).map(publicWebhook),
   }));
 
   v1.get(
     '/webhooks/:id',
-    { onRequest: byKeyOr(['webhooks:manage']), config: route(policy.owned(policy.permission('webhooks:manage'), OWN), { params: webhookParams }) },
+    { onRequest: byKeyOr(['webhooks:manage']), config: route(policy.owned(policy.permission('webhooks:manage'), OWN), { params: webhookParams }, sends(webhookWithDeliveriesView)) },
     async (request) => {
       const { id } = request.params as z.infer<typeof webhookParams>;
       const found = await webhooks.get(await callerId(request), id);
@@ -109,7 +110,7 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: WebhookRouteDep
 
   v1.post(
     '/webhooks/:id/test',
-    { onRequest: byKeyOr(['webhooks:manage']), config: route(policy.owned(policy.permission('webhooks:manage'), OWN), { params: webhookParams, body: noBody }) },
+    { onRequest: byKeyOr(['webhooks:manage']), config: route(policy.owned(policy.permission('webhooks:manage'), OWN), { params: webhookParams, body: noBody }, sends(queuedTestEventView, 202)) },
     async (request, reply) => {
       const { id } = request.params as z.infer<typeof webhookParams>;
       const eventId = await webhooks.test(await callerId(request), id);
