@@ -1,3 +1,4 @@
+import type { RouteOutput } from 'portcullis/fastify';
 import { z } from 'zod';
 
 /** For routes that take no body: none, or an empty object; anything in it is refused (400), not ignored. */
@@ -12,3 +13,6 @@ export const agentHeaders = z.object({ 'user-agent': z.string().max(1024).option
 
 /** The refresh route also reads its cookie (the CSRF checkpoint checks Origin and the CSRF header itself). */
 export const refreshHeaders = agentHeaders.extend({ cookie: z.string().max(8192).optional() });
+
+/** A route's declared success body (V6, L1: config.portcullis.output), sent with `status`. */
+export const sends = (body: RouteOutput['body'], status = 200): RouteOutput => ({ status, body });

@@ -23,7 +23,7 @@ import {
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
 import { commentPage, commentParams, commentView, createCommentBody, createPostBody, listCommentsQuery, listPostsQuery, postPage, postParams, postView, updatePostBody } from './posts-schemas.js';
-import { noBody } from './common-schemas.js';
+import { noBody, sends } from './common-schemas.js';
 
 /**
  * /v1/posts and their comments (issue 6: Z3-Z6, V6). The route policy checks the permission (an
@@ -74,7 +74,6 @@ const notFound = () => new PortcullisError('route.not_found');
 const VISIBLE = 'posts the caller may see (post-access)';
 const OWNER_OR_ADMIN = 'post owner or admin, on a post the caller may see';
 const route = (routePolicy: RoutePolicy, input: RouteInput = {}, output?: RouteOutput) => ({ portcullis: { policy: routePolicy, input, ...(output === undefined ? {} : { output }) } });
-const sends = (body: RouteOutput['body'], status = 200): RouteOutput => ({ status, body });
 
 export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): void {
   const { db, byKeyOr } = deps;

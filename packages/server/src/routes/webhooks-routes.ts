@@ -9,7 +9,7 @@ import type { WebhookService } from '../app/webhooks/webhook-service.js';
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
 import type { Webhook } from '../db/webhooks-repository.js';
-import { noBody } from './common-schemas.js';
+import { noBody, sends } from './common-schemas.js';
 import { createdWebhookView, createWebhookBody, queuedTestEventView, webhookList, webhookParams, webhookWithDeliveriesView } from './webhooks-schemas.js';
 
 /**
@@ -33,7 +33,6 @@ export interface WebhookRouteDeps {
 
 const OWN = "the caller's own webhooks (queries scoped to the caller)";
 const route = (routePolicy: RoutePolicy, input: RouteInput = {}, output?: RouteOutput) => ({ portcullis: { policy: routePolicy, input, ...(output === undefined ? {} : { output }) } });
-const sends = (body: RouteOutput['body'], status = 200): RouteOutput => ({ status, body });
 
 function publicWebhook(webhook: Webhook) {
   return { id: webhook.id, url: webhook.url, events: webhook.events, createdAt: webhook.createdAt };
