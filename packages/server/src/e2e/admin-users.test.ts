@@ -5,6 +5,7 @@ import type { AppDatabase } from '../db/open-database.js';
 import { describeEachDatabase } from '../test-support/databases.js';
 import type { TestServer } from '../test-support/test-server.js';
 import { assertBearerRefused, assertProblem, registerWithRole, ROOMY_LIMITS, type Account, type AuthClient, type Tokens } from './identity.test-helpers.js';
+import { successBodyChecker } from './openapi-bodies.test-helpers.js';
 import { startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
 // Issue 6's admin functions over real HTTP on SQLite and PostgreSQL: admins only, paginated
@@ -54,6 +55,19 @@ describeEachDatabase('administration of accounts (/v1/admin/users)', (target) =>
     assert.ok(!first.text.includes('argon2') && !first.text.includes('password'));
     assertProblem(await client.send('GET', '/v1/admin/users?limit=101', { token: admin.accessToken }), 400, 'request.validation_failed');
     assertProblem(await client.send('GET', '/v1/admin/users?role=admin', { token: admin.accessToken }), 400, 'request.validation_failed');
+  });
+
+  it('the admin routes answer the success bodies /openapi.json documents for them (L1, V6)', async () => {
+    const check = successBodyChecker(await client.send('GET', '/openapi.json'));
+    const account = await client.register('documented-admin');
+    check('get', '/v1/admin/routes', await client.send('GET', '/v1/admin/routes', { token: admin.accessToken }), 200);
+    const page = await client.send('GET', '/v1/admin/users?limit=2', { token: admin.accessToken });
+    check('get', '/v1/admin/users', page, 200);
+    assert.equal(typeof page.json()['next'], 'string', 'a full page names the next cursor');
+    const last = await client.send('GET', `/v1/admin/users?limit=100&after=${'f'.repeat(8)}-ffff-4fff-bfff-${'f'.repeat(12)}`, { token: admin.accessToken });
+    check('get', '/v1/admin/users', last, 200);
+    assert.equal(last.json()['next'], null, 'the last page has no cursor');
+    check('patch', '/v1/admin/users/{id}', await patch(admin, account.id, { role: 'moderator' }), 200);
   });
 
   it('a role change ends the user sessions at once; the next sign-in carries the new role', async () => {

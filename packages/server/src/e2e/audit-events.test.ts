@@ -12,6 +12,7 @@ import type { TestServer } from '../test-support/test-server.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../test-support/throwaway-redis.js';
 import { auditSecrets, fieldsOf, trailRows, type AuditRow } from './audit-trail.test-helpers.js';
 import { assertProblem, newPassword, registerWithRole, ROOMY_LIMITS, tokensOf, totpCode, waitForResetToken, type Account, type AuthClient, type Tokens } from './identity.test-helpers.js';
+import { successBodyChecker } from './openapi-bodies.test-helpers.js';
 import { insertOrganisation, insertTestPost } from './posts.test-helpers.js';
 import { sqliteTarget, startSuiteServer, stopSuiteServer } from './suite-server.test-helpers.js';
 
@@ -252,6 +253,19 @@ describe('security event catalogue, end to end (E3)', () => {
     assert.ok(!/"mac"|prev_mac|prevMac/.test(text), 'the chain MACs stay in the database');
     const trail = JSON.stringify(await trailRows(server, database));
     for (const secret of sentSecrets) assert.ok(!text.includes(secret) && !trail.includes(secret), 'no password, token, key or signing secret in the trail');
+  });
+
+  it('GET /v1/admin/audit answers the success body /openapi.json documents for it (L1, V6)', async () => {
+    const check = successBodyChecker(await client.send('GET', '/openapi.json'));
+    await server.app.flushSecurityEvents();
+    const page = await client.send('GET', '/v1/admin/audit?limit=20', { token: admin.accessToken });
+    check('get', '/v1/admin/audit', page, 200);
+    const { events, next } = page.json() as { events: { fields: Record<string, unknown> }[]; next: string | null };
+    assert.equal(typeof next, 'string', 'a full page names the next cursor');
+    assert.ok(events.some((event) => Object.keys(event.fields).length > 0), 'the fields of the events are kept');
+    const last = await client.send('GET', '/v1/admin/audit?limit=100&cursor=2', { token: admin.accessToken });
+    check('get', '/v1/admin/audit', last, 200);
+    assert.equal(last.json()['next'], null, 'the last page has no cursor');
   });
 });
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { dummyHashVerifications } from 'portcullis/auth';
 import { describeEachDatabase } from '../test-support/databases.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
-import { assertBearerRefused, assertProblem, AuthClient, decodeJwt, newPassword, ROOMY_LIMITS, withoutErrorId, type Account } from './identity.test-helpers.js';
+import { assertBearerRefused, assertProblem, AuthClient, decodeJwt, newPassword, ROOMY_LIMITS, setCookies, tokensOf, totpCode, withoutErrorId, type Account } from './identity.test-helpers.js';
 import { successBodyChecker } from './openapi-bodies.test-helpers.js';
 
 // A1, A2, A5 over real HTTP on each database: registration, login and enumeration, /users/me,
@@ -111,6 +111,33 @@ describeEachDatabase('identity flows', (target) => {
     const { accessToken } = await client.signIn(await client.register('documented'));
     check('get', '/v1/users/me', await client.me(accessToken), 200);
     check('patch', '/v1/users/me', await client.send('PATCH', '/v1/users/me', { token: accessToken, body: { name: 'Documented' } }), 200);
+  });
+
+  it('the identity routes answer the success bodies /openapi.json documents for them (L1, V6)', async () => {
+    const check = successBodyChecker(await client.send('GET', '/openapi.json'));
+    const password = newPassword();
+    const email = `documented-auth-${randomUUID()}@example.com`;
+    check('post', '/v1/auth/register', await client.post('/v1/auth/register', { email, password, name: 'Documented' }), 201);
+    const bodyLogin = await client.login(email, password, { refreshTokenIn: 'body' });
+    check('post', '/v1/auth/login', bodyLogin, 200);
+    const { accessToken, refreshToken } = tokensOf(bodyLogin);
+    check('post', '/v1/auth/refresh', await client.refresh(refreshToken), 200);
+    // Cookie mode: the CSRF token instead of the refresh token, on login and on refresh.
+    const cookieLogin = await client.login(email, password);
+    check('post', '/v1/auth/login', cookieLogin, 200);
+    const cookies = setCookies(cookieLogin);
+    const csrf = cookies.get('pc_csrf')?.value ?? '';
+    const cookieRefresh = await client.send('POST', '/v1/auth/refresh', { headers: { cookie: `pc_refresh=${cookies.get('pc_refresh')?.value ?? ''}; pc_csrf=${csrf}`, 'x-csrf-token': csrf } });
+    check('post', '/v1/auth/refresh', cookieRefresh, 200);
+    assert.equal(typeof cookieRefresh.json()['csrfToken'], 'string', cookieRefresh.text);
+    check('get', '/v1/auth/sessions', await client.send('GET', '/v1/auth/sessions', { token: accessToken }), 200);
+    check('post', '/v1/auth/password/forgot', await client.post('/v1/auth/password/forgot', { email }), 202);
+    const setup = await client.post('/v1/auth/mfa/totp/setup', undefined, { token: accessToken });
+    check('post', '/v1/auth/mfa/totp/setup', setup, 200);
+    const enabled = await client.post('/v1/auth/mfa/totp/enable', { code: totpCode(setup.json()['secret'] as string) }, { token: accessToken });
+    check('post', '/v1/auth/mfa/totp/enable', enabled, 200);
+    const [backupCode] = enabled.json()['backupCodes'] as string[];
+    check('post', '/v1/auth/mfa/backup-codes', await client.post('/v1/auth/mfa/backup-codes', { code: backupCode }, { token: accessToken }), 200);
   });
 
   it('refuses /users/me without a bearer token, with a challenge', async () => {

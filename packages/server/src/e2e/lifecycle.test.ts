@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from '../test-support/test-server.js
 import { probeCounters, registerProbeRoutes } from '../test-support/probe-routes.js';
 import { request } from '../test-support/http-client.js';
 import { stopServer } from '../app/start-server.js';
+import { successBodyChecker } from './openapi-bodies.test-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
@@ -44,6 +45,22 @@ describe('readiness with Redis', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('/health, /ready (with and without Redis) and /v1 answer the success bodies /openapi.json documents for them (L1, V6)', async (t) => {
+    const redisUrl = await redisUrlForTests();
+    const servers = [await startTestServer({}), ...(redisUrl === undefined ? [] : [await startTestServer({ REDIS_URL: redisUrl })])];
+    try {
+      for (const server of servers) {
+        const check = successBodyChecker(await request(server.url, { path: '/openapi.json' }));
+        check('get', '/health', await request(server.url, { path: '/health' }), 200);
+        check('get', '/ready', await request(server.url, { path: '/ready' }), 200);
+        check('get', '/v1', await request(server.url, { path: '/v1' }), 200);
+      }
+    } finally {
+      await Promise.all(servers.map((server) => server.close()));
+    }
+    if (redisUrl === undefined) t.diagnostic('Redis unreachable: /ready checked without Redis only');
   });
 
   it('answers 503 problem+json when Redis is configured but unreachable, and /health stays 200', async () => {

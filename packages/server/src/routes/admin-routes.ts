@@ -10,7 +10,8 @@ import type { Database } from '../db/schema.js';
 import { userRoles } from '../db/schema.js';
 import { findUserById, normaliseEmail } from '../db/users-repository.js';
 import { requestContext } from './auth-routes.js';
-import { agentHeaders, noBody } from './common-schemas.js';
+import { accountChangedView, adminUserList, routeInventoryView } from './admin-schemas.js';
+import { agentHeaders, noBody, sends } from './common-schemas.js';
 
 /**
  * Administration (Z1, L3, issue 6's admin functions), for admins only: `GET /v1/admin/routes`
@@ -42,13 +43,13 @@ const WRITE = policy.permission('admin:write');
 export function registerAdminRoutes(v1: FastifyInstance, deps: AdminRouteDeps): void {
   const { db, identity, authenticate } = deps;
 
-  v1.get('/admin/routes', { onRequest: authenticate, config: { portcullis: { policy: READ } } }, async (_request, reply) => {
+  v1.get('/admin/routes', { onRequest: authenticate, config: { portcullis: { policy: READ, output: sends(routeInventoryView) } } }, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     const routes = v1.portcullisRoutes().sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
     return { routes, gaps: routes.filter((route) => route.gaps.length > 0).length };
   });
 
-  v1.get('/admin/users', { onRequest: authenticate, config: { portcullis: { policy: READ, input: { query: listQuery } } } }, async (request, reply) => {
+  v1.get('/admin/users', { onRequest: authenticate, config: { portcullis: { policy: READ, input: { query: listQuery }, output: sends(adminUserList) } } }, async (request, reply) => {
     const { after, limit } = request.query as z.infer<typeof listQuery>;
     const users = await listUsersPage(db, after, limit);
     reply.header('cache-control', 'no-store');
@@ -65,7 +66,7 @@ export function registerAdminRoutes(v1: FastifyInstance, deps: AdminRouteDeps): 
     return { id, role: user?.role, status: user?.status };
   };
 
-  v1.patch('/admin/users/:id', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams, body: changeBody, headers: agentHeaders } } } }, async (request) => {
+  v1.patch('/admin/users/:id', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams, body: changeBody, headers: agentHeaders }, output: sends(accountChangedView) } } }, async (request) => {
     const { id } = request.params as z.infer<typeof userParams>;
     return change(request, id, request.body as z.infer<typeof changeBody>);
   });

@@ -5,6 +5,8 @@ import { policy } from 'portcullis/authz';
 import { z } from 'zod';
 import { queryAuditEvents } from '../db/audit-repository.js';
 import type { Database } from '../db/schema.js';
+import { auditPage } from './audit-schemas.js';
+import { sends } from './common-schemas.js';
 
 /**
  * `GET /v1/admin/audit` (E3): the audit trail for administrators, newest first, at most 100 rows a
@@ -44,7 +46,7 @@ const auditQuery = z
 export function registerAuditRoutes(v1: FastifyInstance, deps: AuditRouteDeps): void {
   v1.get(
     '/admin/audit',
-    { onRequest: deps.authenticate, config: { portcullis: { policy: policy.permission('admin:read'), input: { query: auditQuery } } } },
+    { onRequest: deps.authenticate, config: { portcullis: { policy: policy.permission('admin:read'), input: { query: auditQuery }, output: sends(auditPage) } } },
     async (request, reply) => {
       const query = request.query as z.infer<typeof auditQuery>;
       const events = await queryAuditEvents(deps.db, {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { policy, type RoutePolicy } from 'portcullis/authz';
-import type { RouteInput } from 'portcullis/fastify';
+import type { RouteInput, RouteOutput } from 'portcullis/fastify';
 import type { z } from 'zod';
 import type { ServerRateLimits } from '../app/rate-limits.js';
 import type { IdentityService, SignedIn } from '../app/auth/identity-service.js';
@@ -9,6 +9,7 @@ import type { PasswordResetService } from '../app/auth/password-reset-service.js
 import type { RefreshTransport } from '../app/auth/refresh-transport.js';
 import type { RequestContext } from '../app/auth/security-events.js';
 import {
+  backupCodesView,
   changePasswordBody,
   forgotPasswordBody,
   loginBody,
@@ -16,10 +17,16 @@ import {
   mfaDisableBody,
   refreshBody,
   registerBody,
+  registeredView,
   resetPasswordBody,
+  resetRequestedView,
+  sessionList,
   sessionParams,
+  signedInView,
+  totpEnabledView,
+  totpSetupView,
 } from './auth-schemas.js';
-import { agentHeaders, noBody, refreshHeaders } from './common-schemas.js';
+import { agentHeaders, noBody, refreshHeaders, sends } from './common-schemas.js';
 
 /**
  * The identity routes under /v1/auth (A1-A7): registration, login, refresh, logout, sessions,
@@ -55,6 +62,9 @@ function guarded(routePolicy: RoutePolicy, input: RouteInput, ...limits: ServerR
   return { portcullis: { policy: routePolicy, input: { headers: agentHeaders, ...input }, ...(limits.length === 0 ? {} : { rateLimit: { limits } }) } };
 }
 
+/** The same config, with the route's declared success body (V6, L1). */
+const withOutput = (config: ReturnType<typeof guarded>, output: RouteOutput) => ({ portcullis: { ...config.portcullis, output } });
+
 /** Routes that take no body refuse one with members in it, rather than ignore it. */
 const NO_BODY: RouteInput = { body: noBody };
 
@@ -77,20 +87,21 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     return body;
   };
 
-  v1.post('/auth/register', { config: guarded(ANYONE, { body: registerBody }, rateLimits.registration) }, async (request, reply) => {
+  v1.post('/auth/register', { config: withOutput(guarded(ANYONE, { body: registerBody }, rateLimits.registration), sends(registeredView, 201)) }, async (request, reply) => {
     const body = request.body as z.infer<typeof registerBody>;
     const user = await identity.register(body, requestContext(request));
     reply.code(201).header('location', '/v1/users/me');
     return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt };
   });
 
-  v1.post('/auth/login', { config: guarded(ANYONE, { body: loginBody }, rateLimits.loginByAddress, rateLimits.loginByAccount) }, async (request, reply) => {
+  // Login and refresh issue the tokens: the only answers whose schema names them.
+  v1.post('/auth/login', { config: withOutput(guarded(ANYONE, { body: loginBody }, rateLimits.loginByAddress, rateLimits.loginByAccount), sends(signedInView)) }, async (request, reply) => {
     const body = request.body as z.infer<typeof loginBody>;
     const signedIn = await identity.login(body, requestContext(request));
     return signedInReply(reply, signedIn, body.refreshTokenIn ?? 'cookie');
   });
 
-  v1.post('/auth/refresh', { config: guarded(ANYONE, { body: refreshBody.optional(), headers: refreshHeaders }, rateLimits.refresh) }, async (request, reply) => {
+  v1.post('/auth/refresh', { config: withOutput(guarded(ANYONE, { body: refreshBody.optional(), headers: refreshHeaders }, rateLimits.refresh), sends(signedInView)) }, async (request, reply) => {
     const body = (request.body ?? {}) as z.infer<typeof refreshBody>;
     if (body.refreshToken !== undefined) {
       return signedInReply(reply, await identity.refresh(body.refreshToken, requestContext(request)), 'body');
@@ -117,7 +128,7 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     return reply.code(204).send();
   });
 
-  v1.get('/auth/sessions', { onRequest: authenticate, config: guarded(SIGNED_IN, {}) }, async (request) => {
+  v1.get('/auth/sessions', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, {}), sends(sessionList)) }, async (request) => {
     const principal = principalOf(request);
     const sessions = await identity.listSessions(principal.userId);
     return {
@@ -146,7 +157,7 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     return reply.code(204).send();
   });
 
-  v1.post('/auth/password/forgot', { config: guarded(ANYONE, { body: forgotPasswordBody }, rateLimits.passwordReset) }, async (request, reply) => {
+  v1.post('/auth/password/forgot', { config: withOutput(guarded(ANYONE, { body: forgotPasswordBody }, rateLimits.passwordReset), sends(resetRequestedView, 202)) }, async (request, reply) => {
     const { email } = request.body as z.infer<typeof forgotPasswordBody>;
     resets.request(email, requestContext(request));
     return reply.code(202).send({ status: 'accepted', message: 'If an account uses this email, a reset link is on its way.' });
@@ -159,12 +170,13 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     return reply.code(204).send();
   });
 
-  v1.post('/auth/mfa/totp/setup', { onRequest: authenticate, config: guarded(SIGNED_IN, NO_BODY) }, async (request, reply) => {
+  // Setup issues the TOTP secret, enable and backup-codes the backup codes: shown once, named only here.
+  v1.post('/auth/mfa/totp/setup', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, NO_BODY), sends(totpSetupView)) }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     return mfa.setup(principalOf(request).userId);
   });
 
-  v1.post('/auth/mfa/totp/enable', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: mfaCodeBody }, rateLimits.mfaVerify) }, async (request, reply) => {
+  v1.post('/auth/mfa/totp/enable', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, { body: mfaCodeBody }, rateLimits.mfaVerify), sends(totpEnabledView)) }, async (request, reply) => {
     const { code } = request.body as z.infer<typeof mfaCodeBody>;
     const backupCodes = await mfa.enable(principalOf(request).userId, code, requestContext(request));
     reply.header('cache-control', 'no-store');
@@ -177,7 +189,7 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     return reply.code(204).send();
   });
 
-  v1.post('/auth/mfa/backup-codes', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: mfaCodeBody }, rateLimits.mfaVerify) }, async (request, reply) => {
+  v1.post('/auth/mfa/backup-codes', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, { body: mfaCodeBody }, rateLimits.mfaVerify), sends(backupCodesView)) }, async (request, reply) => {
     const { code } = request.body as z.infer<typeof mfaCodeBody>;
     const backupCodes = await mfa.regenerateBackupCodes(principalOf(request).userId, code, requestContext(request));
     reply.header('cache-control', 'no-store');

@@ -33,3 +33,44 @@ export const mfaDisableBody = z.strictObject({ password, code });
 export const sessionParams = z.strictObject({ id: z.uuid() });
 
 export const updateMeBody = z.strictObject({ name });
+
+/**
+ * What the identity routes send (V6, L1). Plain (stripping) objects: a column added to a user or
+ * session row never leaves unless it is named here.
+ */
+export const registeredView = z.object({ id: z.string(), email: z.string(), name: z.string(), createdAt: z.string() });
+
+export const sessionList = z.object({
+  sessions: z.array(
+    z.object({
+      id: z.string(),
+      current: z.boolean(),
+      createdAt: z.string(),
+      lastUsedAt: z.string(),
+      expiresAt: z.string(),
+      userAgent: z.string().nullable(),
+      ipAddress: z.string().nullable(),
+    }),
+  ),
+});
+
+export const resetRequestedView = z.object({ status: z.literal('accepted'), message: z.string() });
+
+const accessTokenView = { accessToken: z.string(), tokenType: z.literal('Bearer'), expiresIn: z.int() };
+
+/**
+ * Only for login and refresh, the two answers that issue tokens (sent with no-store): the access
+ * token, and either the refresh token itself (body mode) or the CSRF token that goes with the
+ * refresh cookie (cookie mode). No other view may name these fields.
+ */
+export const signedInView = z.union([
+  z.object({ ...accessTokenView, refreshToken: z.string(), refreshExpiresIn: z.int() }),
+  z.object({ ...accessTokenView, csrfToken: z.string() }),
+]);
+
+/** Only for TOTP setup (no-store): the pending secret and its otpauth URI, shown this once. */
+export const totpSetupView = z.object({ secret: z.string(), otpauthUri: z.string() });
+
+/** Only for enabling TOTP and regenerating codes (no-store): the backup codes, shown this once. */
+export const totpEnabledView = z.object({ enabled: z.literal(true), backupCodes: z.array(z.string()) });
+export const backupCodesView = z.object({ backupCodes: z.array(z.string()) });

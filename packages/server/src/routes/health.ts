@@ -3,6 +3,8 @@ import { policy } from 'portcullis/authz';
 import { PortcullisError } from 'portcullis/errors';
 import type { AppDatabase } from '../db/open-database.js';
 import type { RedisHandle } from '../infra/redis-connection.js';
+import { sends } from './common-schemas.js';
+import { liveView, readyView } from './service-schemas.js';
 
 /**
  * Liveness answers as long as the process serves HTTP; readiness also needs the database and,
@@ -11,10 +13,10 @@ import type { RedisHandle } from '../infra/redis-connection.js';
  */
 export function registerHealthRoutes(app: FastifyInstance, database: AppDatabase, redis: RedisHandle | undefined): void {
   // Probes come from the orchestrator many times a minute: never rate limited or shed.
-  const probe = { config: { portcullis: { rateLimit: false as const, policy: policy.public() } } };
-  app.get('/health', probe, async () => ({ status: 'ok' }));
+  const probe = { rateLimit: false as const, policy: policy.public() };
+  app.get('/health', { config: { portcullis: { ...probe, output: sends(liveView) } } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', probe, async () => {
+  app.get('/ready', { config: { portcullis: { ...probe, output: sends(readyView) } } }, async () => {
     const checks: Record<string, 'ok' | 'not_configured'> = {};
     try {
       await database.ping();
