@@ -13,7 +13,9 @@ import type { ParseSchema } from '../input/validate-schema.js';
  * response in the OpenAPI document (L1).
  *
  * Only the declared status is checked (default 200); error bodies are problem+json, written by
- * the error handler as text, which Fastify does not pass through this hook.
+ * the error handler as text, which Fastify does not pass through this hook. For the same reason a
+ * handler that sends text, a Buffer or a stream is not checked: a route declaring an output
+ * returns (or `send`s) the object itself, as every route of the reference server does.
  */
 
 export interface RouteOutput {
