@@ -63,7 +63,9 @@ export function registerAdminRoutes(v1: FastifyInstance, deps: AdminRouteDeps): 
     const revokedSessions = await identity.logoutAll(id, requestContext(request));
     await request.securityEvent('admin.user_changed', { userId: id, by: request.principal?.userId, ...body, revokedSessions });
     const user = await findUserById(db, id);
-    return { id, role: user?.role, status: user?.status };
+    // Gone between the change and this read: answered as missing, not as a body without role and status.
+    if (user === undefined) throw new PortcullisError('user.not_found');
+    return { id, role: user.role, status: user.status };
   };
 
   v1.patch('/admin/users/:id', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams, body: changeBody, headers: agentHeaders }, output: sends(accountChangedView) } } }, async (request) => {

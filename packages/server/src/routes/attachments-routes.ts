@@ -2,9 +2,9 @@ import { open } from 'node:fs/promises';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { policy, type RoutePolicy } from 'portcullis/authz';
+import { policy } from 'portcullis/authz';
 import { isPortcullisError, PortcullisError } from 'portcullis/errors';
-import type { RouteInput, RouteOutput, RouteRateLimit } from 'portcullis/fastify';
+import type { RouteRateLimit } from 'portcullis/fastify';
 import { removeStoredUpload, storedUploadPath } from 'portcullis/input';
 import type { z } from 'zod';
 import { createPostGuard, notFound } from '../app/attachments/attachment-access.js';
@@ -13,6 +13,7 @@ import { multipartLimits, receiveAttachment } from '../app/attachments/receive-a
 import type { UploadConfig } from '../app/attachments/upload-config.js';
 import { countAttachments, deleteAttachment, findAttachment, insertAttachment, listAttachments, type Attachment } from '../db/attachments-repository.js';
 import type { Database } from '../db/schema.js';
+import { routeConfig as route, sends } from './common-schemas.js';
 import { attachmentList, attachmentParams, attachmentsParams, attachmentView, UPLOAD_BODY_DESCRIPTION } from './attachments-schemas.js';
 
 /**
@@ -42,7 +43,6 @@ export const DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'
 
 const VISIBLE = 'posts the caller may see (post-access)';
 const OWNER_OR_ADMIN = 'post owner or admin, on a post the caller may see';
-const route = (routePolicy: RoutePolicy, input: RouteInput, output?: RouteOutput) => ({ portcullis: { policy: routePolicy, input, ...(output === undefined ? {} : { output }) } });
 
 export function publicAttachment(attachment: Attachment) {
   return {
@@ -76,7 +76,7 @@ export async function registerAttachmentsRoutes(v1: FastifyInstance, deps: Attac
             policy: policy.owned(policy.permission('posts:write'), OWNER_OR_ADMIN),
             input: { params: attachmentsParams },
             multipart: { description: UPLOAD_BODY_DESCRIPTION },
-            output: { status: 201, body: attachmentView },
+            output: sends(attachmentView, 201),
             rateLimit: { limits: [deps.uploadLimit] },
           },
         },
@@ -123,7 +123,7 @@ export async function registerAttachmentsRoutes(v1: FastifyInstance, deps: Attac
 
   v1.get(
     '/posts/:id/attachments',
-    { onRequest: byKeyOr(['posts:read']), config: route(policy.owned(policy.permission('posts:read'), VISIBLE), { params: attachmentsParams }, { status: 200, body: attachmentList }) },
+    { onRequest: byKeyOr(['posts:read']), config: route(policy.owned(policy.permission('posts:read'), VISIBLE), { params: attachmentsParams }, sends(attachmentList)) },
     async (request) => {
       const { id } = request.params as z.infer<typeof attachmentsParams>;
       await guard.authorisedPost(request, await guard.callerOf(request), id, 'read');

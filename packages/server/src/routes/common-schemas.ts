@@ -1,4 +1,5 @@
-import type { RouteOutput } from 'portcullis/fastify';
+import type { RoutePolicy } from 'portcullis/authz';
+import type { RouteInput, RouteOutput } from 'portcullis/fastify';
 import { z } from 'zod';
 
 /** For routes that take no body: none, or an empty object; anything in it is refused (400), not ignored. */
@@ -16,3 +17,8 @@ export const refreshHeaders = agentHeaders.extend({ cookie: z.string().max(8192)
 
 /** A route's declared success body (V6, L1: config.portcullis.output), sent with `status`. */
 export const sends = (body: RouteOutput['body'], status = 200): RouteOutput => ({ status, body });
+
+/** A route's `config`: who may call it, what it takes and, when it answers with a body, what it sends. */
+export const routeConfig = (routePolicy: RoutePolicy, input: RouteInput = {}, output?: RouteOutput) => ({
+  portcullis: { policy: routePolicy, input, ...(output === undefined ? {} : { output }) },
+});

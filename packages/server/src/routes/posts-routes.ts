@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { policy, type RoutePolicy } from 'portcullis/authz';
+import { policy } from 'portcullis/authz';
 import { PortcullisError } from 'portcullis/errors';
-import type { RouteInput, RouteOutput } from 'portcullis/fastify';
 import type { z } from 'zod';
 import { canSeePost, decideCommentDeletion, decidePostAction, visibleScope, type ObjectDecision, type PostAction, type PostCaller } from '../app/posts/post-access.js';
 import { orgRolesOf, organisationExists, personalOrganisationOf } from '../db/organisations-repository.js';
@@ -23,7 +22,7 @@ import {
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
 import { commentPage, commentParams, commentView, createCommentBody, createPostBody, listCommentsQuery, listPostsQuery, postPage, postParams, postView, updatePostBody } from './posts-schemas.js';
-import { noBody, sends } from './common-schemas.js';
+import { noBody, sends, routeConfig as route } from './common-schemas.js';
 
 /**
  * /v1/posts and their comments (issue 6: Z3-Z6, V6). The route policy checks the permission (an
@@ -73,7 +72,6 @@ const notFound = () => new PortcullisError('route.not_found');
 
 const VISIBLE = 'posts the caller may see (post-access)';
 const OWNER_OR_ADMIN = 'post owner or admin, on a post the caller may see';
-const route = (routePolicy: RoutePolicy, input: RouteInput = {}, output?: RouteOutput) => ({ portcullis: { policy: routePolicy, input, ...(output === undefined ? {} : { output }) } });
 
 export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): void {
   const { db, byKeyOr } = deps;

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Database } from '../db/schema.js';
 import { findUserById, updateUser, type User } from '../db/users-repository.js';
 import { updateMeBody } from './auth-schemas.js';
+import { sends } from './common-schemas.js';
 import { userView } from './users-schemas.js';
 
 /**
@@ -39,10 +40,10 @@ export function registerUsersRoutes(v1: FastifyInstance, deps: UsersRouteDeps): 
     return user;
   };
 
-  v1.get('/users/me', { onRequest: deps.canRead, config: { portcullis: { policy: policy.owned(policy.permission('profile:read'), 'the caller itself'), output: { body: userView } } } }, async (request) => publicUser(await current(request)));
+  v1.get('/users/me', { onRequest: deps.canRead, config: { portcullis: { policy: policy.owned(policy.permission('profile:read'), 'the caller itself'), output: sends(userView) } } }, async (request) => publicUser(await current(request)));
 
   // A profile change made with an API key is a sensitive operation: it must be a signed request.
-  v1.patch('/users/me', { onRequest: deps.canWrite, preHandler: deps.signed, config: { portcullis: { keepRawBody: true, input: { body: updateMeBody }, policy: policy.owned(policy.permission('profile:write'), 'the caller itself'), output: { body: userView } } } }, async (request) => {
+  v1.patch('/users/me', { onRequest: deps.canWrite, preHandler: deps.signed, config: { portcullis: { keepRawBody: true, input: { body: updateMeBody }, policy: policy.owned(policy.permission('profile:write'), 'the caller itself'), output: sends(userView) } } }, async (request) => {
     const body = request.body as z.infer<typeof updateMeBody>;
     const user = await current(request);
     await updateUser(deps.db, user.id, { name: body.name });

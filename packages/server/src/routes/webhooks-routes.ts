@@ -1,15 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { policy, type RoutePolicy } from 'portcullis/authz';
+import { policy } from 'portcullis/authz';
 import { PortcullisError } from 'portcullis/errors';
-import type { RouteInput, RouteOutput } from 'portcullis/fastify';
 import { isSsrfRefusal } from 'portcullis/outbound';
 import type { z } from 'zod';
 import type { WebhookService } from '../app/webhooks/webhook-service.js';
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
 import type { Webhook } from '../db/webhooks-repository.js';
-import { noBody, sends } from './common-schemas.js';
+import { noBody, sends, routeConfig as route } from './common-schemas.js';
 import { createdWebhookView, createWebhookBody, queuedTestEventView, webhookList, webhookParams, webhookWithDeliveriesView } from './webhooks-schemas.js';
 
 /**
@@ -32,7 +31,6 @@ export interface WebhookRouteDeps {
 }
 
 const OWN = "the caller's own webhooks (queries scoped to the caller)";
-const route = (routePolicy: RoutePolicy, input: RouteInput = {}, output?: RouteOutput) => ({ portcullis: { policy: routePolicy, input, ...(output === undefined ? {} : { output }) } });
 
 function publicWebhook(webhook: Webhook) {
   return { id: webhook.id, url: webhook.url, events: webhook.events, createdAt: webhook.createdAt };
