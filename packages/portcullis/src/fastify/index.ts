@@ -8,7 +8,7 @@ export { createApiKeyAuthenticateHook, type ApiKeyAuthenticateOptions } from './
 export { createSignedRequestHook, type SignedRequestHookOptions } from './signed-request.js';
 export { createAuthenticateHook, type AccessPrincipal, type AuthenticateOptions } from './authenticate.js';
 export { defaultCaller, type AuthorizationOptions, type RouteInput, type RouteInventoryEntry } from './route-authorization.js';
-export type { RouteOutput } from './route-output.js';
+export type { RouteBodyOutput, RouteNoContentOutput, RouteOutput } from './route-output.js';
 export { principalOfRequest, requestEventContext, type RequestEventOptions, type SecurityEventOptions } from './security-events.js';
 export { wireMetrics } from './metrics-hooks.js';
 export { rateLimitRefusalOf } from './rate-limit-hooks.js';

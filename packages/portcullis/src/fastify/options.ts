@@ -106,6 +106,7 @@ export interface PortcullisRouteConfig {
   /**
    * The success body this route sends (V6, L1): parsed with the schema before it is serialised,
    * so only declared fields leave, and documented in the OpenAPI document (route-output.ts).
+   * `{ status: 204 }` declares an answer without a body.
    */
   readonly output?: RouteOutput;
   /**

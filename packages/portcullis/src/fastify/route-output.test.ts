@@ -72,8 +72,33 @@ describe('declared route output (V6, L1)', () => {
     await app.close();
   });
 
+  it('a route declared 204 answers without a body; an object it sends with a success status is the generic 500', async () => {
+    const logLines: string[] = [];
+    const app = await buildApp(logLines);
+    const noContent = declaring({ status: 204 });
+    app.delete('/things/:id', noContent, async (_request, reply) => reply.code(204).send());
+    // The forgotten reply.code(204): the handler's value would go out with a 200.
+    app.delete('/forgot/:id', noContent, async () => user);
+    app.delete('/missing/:id', noContent, async () => {
+      throw new PortcullisError('route.not_found');
+    });
+    const deleted = await app.inject({ method: 'DELETE', url: '/things/1' });
+    assert.equal(deleted.statusCode, 204);
+    assert.equal(deleted.body, '');
+    const forgot = await app.inject({ method: 'DELETE', url: '/forgot/1' });
+    assert.equal(forgot.statusCode, 500);
+    assert.equal(forgot.json()['code'], 'internal.unexpected');
+    assert.ok(!forgot.body.includes(HASH) && !forgot.body.includes('ada@example.com'));
+    assert.match(logLines.join(''), /declares no content \(204\) but sent a body with status 200/);
+    assert.ok(!logLines.join('').includes(HASH), 'the log carries no value of the body');
+    const missing = await app.inject({ method: 'DELETE', url: '/missing/1' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json()['code'], 'route.not_found');
+    await app.close();
+  });
+
   it('refuses a declaration it cannot honour when the route is registered', async () => {
-    for (const output of [{ status: 204, body: publicUser }, { status: 404, body: publicUser }, { body: {} as never }] as RouteOutput[]) {
+    for (const output of [{ status: 204, body: publicUser }, { status: 404, body: publicUser }, { body: {} as never }, { status: 200 } as never] as RouteOutput[]) {
       const app = await buildApp();
       assert.throws(
         () => app.get('/x', declaring(output), async () => ({})),
@@ -83,10 +108,11 @@ describe('declared route output (V6, L1)', () => {
     }
   });
 
-  it('documents the declared body under its status in the OpenAPI document, the undeclared as 2XX', () => {
+  it('documents the declared body under its status in the OpenAPI document, a declared 204 without content, the undeclared as 2XX', () => {
     const document = buildOpenApiDocument(
       [
         { method: 'POST', path: '/things', policy: OPEN, output: { status: 201, body: z.object({ id: z.string(), tags: z.array(z.string()) }) } },
+        { method: 'DELETE', path: '/things', policy: OPEN, output: { status: 204 } },
         { method: 'GET', path: '/other', policy: OPEN },
       ],
       { title: 't', version: '1' },
@@ -96,6 +122,9 @@ describe('declared route output (V6, L1)', () => {
     const schema = created['201']?.content?.['application/json']?.schema;
     assert.deepEqual(schema?.['required'], ['id', 'tags']);
     assert.deepEqual(Object.keys(schema?.['properties'] as object), ['id', 'tags']);
+    const deleted = (document.paths['/things']?.['delete'] as { responses: Record<string, unknown> }).responses;
+    assert.deepEqual(deleted['204'], { description: 'Success, no content.' });
+    assert.equal(deleted['2XX'], undefined);
     const other = (document.paths['/other']?.['get'] as { responses: Record<string, unknown> }).responses;
     assert.deepEqual(other['2XX'], { description: 'Success.' });
   });

@@ -33,7 +33,7 @@ export interface OpenApiRoute {
   /** The schemas the route validates (zod 4 or Standard JSON Schema). */
   readonly input?: { readonly body?: unknown; readonly query?: unknown; readonly params?: unknown; readonly headers?: unknown } | undefined;
   /** The success body the route sends, and its status (default 200). */
-  readonly output?: { readonly status?: number; readonly body: unknown } | undefined;
+  readonly output?: { readonly status?: number; readonly body?: unknown } | undefined;
   /** Credentials its authentication hooks take; default: a bearer token on non-public routes. */
   readonly credentials?: readonly OpenApiCredential[];
   readonly rateLimits?: readonly OpenApiRateLimit[];
@@ -148,10 +148,11 @@ function errorResponses(route: OpenApiRoute, hasPathParameters: boolean, takesBo
   return Object.fromEntries(names.map((name) => [ERROR_RESPONSES[name].status, { $ref: `#/components/responses/${name}` }]));
 }
 
-/** The declared success body under its status, or a bare 2XX for a route that declares none. */
+/** The declared success body under its status, a 204 without content, or a bare 2XX for a route that declares neither. */
 function successResponse(route: OpenApiRoute, idBase: string): Record<string, unknown> {
   const output = route.output;
   if (output === undefined) return { '2XX': { description: 'Success.' } };
+  if (output.body === undefined) return { [String(output.status ?? 204)]: { description: 'Success, no content.' } };
   const schema = outputJsonSchema(output.body, `${idBase}:output`) ?? {};
   return { [String(output.status ?? 200)]: { description: 'Success.', content: { 'application/json': { schema } } } };
 }

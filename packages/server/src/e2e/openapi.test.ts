@@ -125,8 +125,12 @@ describe('L1 OpenAPI 3.1 document and documentation page', () => {
     assert.deepEqual(Object.keys(postSchema?.properties ?? {}).sort(), ['body', 'createdAt', 'id', 'orgId', 'ownerId', 'status', 'title', 'updatedAt', 'visibility']);
     assert.equal(postSchema?.additionalProperties, false);
     assert.ok('201' in (op('POST /v1/posts')['responses'] as object), 'a created post is documented under 201');
-    // A route that declares no output (one answering 204) keeps the bare success entry.
-    assert.deepEqual((op('POST /v1/auth/logout')['responses'] as Record<string, unknown>)['2XX'], { description: 'Success.' });
+    // A route answering 204 declares it: documented without content, not as a bare 2XX.
+    const logout = op('POST /v1/auth/logout')['responses'] as Record<string, unknown>;
+    assert.deepEqual([logout['204'], logout['2XX']], [{ description: 'Success, no content.' }, undefined]);
+    // Every operation documents its success status; only the pages and the file download (and their HEADs), which send no JSON, keep a bare 2XX.
+    const bare = [...ops].filter(([, operation]) => '2XX' in (operation['responses'] as object)).map(([key]) => key.replace(/^HEAD /, 'GET ')).sort();
+    assert.deepEqual([...new Set(bare)], ['GET /docs', 'GET /openapi.json', 'GET /v1/posts/{id}/attachments/{attachmentId}']);
     assert.deepEqual(refusals, {
       '400': { $ref: '#/components/responses/BadRequest' },
       '401': { $ref: '#/components/responses/Unauthorized' },

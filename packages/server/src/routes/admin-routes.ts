@@ -11,7 +11,7 @@ import { userRoles } from '../db/schema.js';
 import { findUserById, normaliseEmail } from '../db/users-repository.js';
 import { requestContext } from './auth-routes.js';
 import { accountChangedView, adminUserList, routeInventoryView } from './admin-schemas.js';
-import { agentHeaders, noBody, sends } from './common-schemas.js';
+import { agentHeaders, noBody, sends, sendsNothing } from './common-schemas.js';
 
 /**
  * Administration (Z1, L3, issue 6's admin functions), for admins only: `GET /v1/admin/routes`
@@ -73,13 +73,13 @@ export function registerAdminRoutes(v1: FastifyInstance, deps: AdminRouteDeps): 
     return change(request, id, request.body as z.infer<typeof changeBody>);
   });
 
-  v1.delete('/admin/users/:id', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams, headers: agentHeaders } } } }, async (request, reply) => {
+  v1.delete('/admin/users/:id', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams, headers: agentHeaders }, output: sendsNothing } } }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof userParams>;
     await change(request, id, { status: 'disabled' });
     return reply.code(204).send();
   });
 
-  v1.post('/admin/users/:id/unlock', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams, body: noBody } } } }, async (request, reply) => {
+  v1.post('/admin/users/:id/unlock', { onRequest: authenticate, config: { portcullis: { policy: WRITE, input: { params: userParams, body: noBody }, output: sendsNothing } } }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof userParams>;
     const user = await findUserById(db, id);
     if (user === undefined) throw new PortcullisError('user.not_found');

@@ -8,7 +8,7 @@ import type { ApiKeyInvalidation } from '../app/api-keys/api-key-invalidation.js
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
-import { sends } from './common-schemas.js';
+import { sends, sendsNothing } from './common-schemas.js';
 import { apiKeyList, apiKeyParams, apiKeyUsageView, createApiKeyBody, issuedApiKeyView, rotateApiKeyBody, rotatedApiKeyView } from './api-keys-schemas.js';
 
 /**
@@ -52,7 +52,7 @@ export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps)
     return keys.usage(userIdOf(request), id);
   });
 
-  v1.delete('/api-keys/:id', { onRequest: authenticate, config: ownKey({ params: apiKeyParams }) }, async (request, reply) => {
+  v1.delete('/api-keys/:id', { onRequest: authenticate, config: ownKey({ params: apiKeyParams }, sendsNothing) }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof apiKeyParams>;
     await keys.revoke(userIdOf(request), id);
     await invalidation.announce(id);

@@ -13,7 +13,7 @@ import { multipartLimits, receiveAttachment } from '../app/attachments/receive-a
 import type { UploadConfig } from '../app/attachments/upload-config.js';
 import { countAttachments, deleteAttachment, findAttachment, insertAttachment, listAttachments, type Attachment } from '../db/attachments-repository.js';
 import type { Database } from '../db/schema.js';
-import { routeConfig as route, sends } from './common-schemas.js';
+import { routeConfig as route, sends, sendsNothing } from './common-schemas.js';
 import { attachmentList, attachmentParams, attachmentsParams, attachmentView, UPLOAD_BODY_DESCRIPTION } from './attachments-schemas.js';
 
 /**
@@ -168,7 +168,7 @@ export async function registerAttachmentsRoutes(v1: FastifyInstance, deps: Attac
 
   v1.delete(
     '/posts/:id/attachments/:attachmentId',
-    { onRequest: byKeyOr(['posts:write']), config: route(policy.owned(policy.permission('posts:write'), OWNER_OR_ADMIN), { params: attachmentParams }) },
+    { onRequest: byKeyOr(['posts:write']), config: route(policy.owned(policy.permission('posts:write'), OWNER_OR_ADMIN), { params: attachmentParams }, sendsNothing) },
     async (request, reply) => {
       const { id, attachmentId } = request.params as z.infer<typeof attachmentParams>;
       const caller = await guard.callerOf(request);

@@ -15,7 +15,7 @@ export const UPLOAD_BODY_DESCRIPTION =
 /**
  * What the attachment routes send as JSON (V6, L1): an upload's record and a post's list. Plain
  * (stripping) objects: a column added to an attachment row never leaves unless it is named here.
- * The download streams the file itself and the deletion answers 204, so neither declares a body.
+ * The download streams the file itself, so it declares no body; the deletion declares its 204.
  */
 export const attachmentView = z.object({
   id: z.string(),

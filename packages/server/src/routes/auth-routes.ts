@@ -26,7 +26,7 @@ import {
   totpEnabledView,
   totpSetupView,
 } from './auth-schemas.js';
-import { agentHeaders, noBody, refreshHeaders, sends } from './common-schemas.js';
+import { agentHeaders, noBody, refreshHeaders, sends, sendsNothing } from './common-schemas.js';
 
 /**
  * The identity routes under /v1/auth (A1-A7): registration, login, refresh, logout, sessions,
@@ -116,13 +116,13 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     }
   });
 
-  v1.post('/auth/logout', { onRequest: authenticate, config: guarded(SIGNED_IN, NO_BODY) }, async (request, reply) => {
+  v1.post('/auth/logout', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, NO_BODY), sendsNothing) }, async (request, reply) => {
     await identity.logout(principalOf(request), requestContext(request));
     transport.clearSessionCookies(reply);
     return reply.code(204).send();
   });
 
-  v1.post('/auth/logout-all', { onRequest: authenticate, config: guarded(SIGNED_IN, NO_BODY) }, async (request, reply) => {
+  v1.post('/auth/logout-all', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, NO_BODY), sendsNothing) }, async (request, reply) => {
     await identity.logoutAll(principalOf(request).userId, requestContext(request));
     transport.clearSessionCookies(reply);
     return reply.code(204).send();
@@ -144,13 +144,13 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     };
   });
 
-  v1.delete('/auth/sessions/:id', { onRequest: authenticate, config: guarded(policy.authenticated('session of the caller'), { params: sessionParams }) }, async (request, reply) => {
+  v1.delete('/auth/sessions/:id', { onRequest: authenticate, config: withOutput(guarded(policy.authenticated('session of the caller'), { params: sessionParams }), sendsNothing) }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof sessionParams>;
     await identity.revokeSession(principalOf(request).userId, id, requestContext(request));
     return reply.code(204).send();
   });
 
-  v1.post('/auth/password/change', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: changePasswordBody }, rateLimits.passwordChange) }, async (request, reply) => {
+  v1.post('/auth/password/change', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, { body: changePasswordBody }, rateLimits.passwordChange), sendsNothing) }, async (request, reply) => {
     const body = request.body as z.infer<typeof changePasswordBody>;
     const principal = principalOf(request);
     await identity.changePassword(principal.userId, principal.sessionId, body, requestContext(request));
@@ -163,7 +163,7 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     return reply.code(202).send({ status: 'accepted', message: 'If an account uses this email, a reset link is on its way.' });
   });
 
-  v1.post('/auth/password/reset', { config: guarded(ANYONE, { body: resetPasswordBody }, rateLimits.passwordReset) }, async (request, reply) => {
+  v1.post('/auth/password/reset', { config: withOutput(guarded(ANYONE, { body: resetPasswordBody }, rateLimits.passwordReset), sendsNothing) }, async (request, reply) => {
     const body = request.body as z.infer<typeof resetPasswordBody>;
     await resets.complete(body.token, body.password, requestContext(request));
     transport.clearSessionCookies(reply);
@@ -183,7 +183,7 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     return { enabled: true, backupCodes };
   });
 
-  v1.post('/auth/mfa/totp/disable', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: mfaDisableBody }, rateLimits.mfaVerify) }, async (request, reply) => {
+  v1.post('/auth/mfa/totp/disable', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, { body: mfaDisableBody }, rateLimits.mfaVerify), sendsNothing) }, async (request, reply) => {
     const body = request.body as z.infer<typeof mfaDisableBody>;
     await mfa.disable(principalOf(request).userId, body, requestContext(request));
     return reply.code(204).send();

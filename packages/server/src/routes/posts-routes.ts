@@ -22,7 +22,7 @@ import {
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
 import { commentPage, commentParams, commentView, createCommentBody, createPostBody, listCommentsQuery, listPostsQuery, postPage, postParams, postView, updatePostBody } from './posts-schemas.js';
-import { noBody, sends, routeConfig as route } from './common-schemas.js';
+import { noBody, sends, sendsNothing, routeConfig as route } from './common-schemas.js';
 
 /**
  * /v1/posts and their comments (issue 6: Z3-Z6, V6). The route policy checks the permission (an
@@ -154,7 +154,7 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
     },
   );
 
-  v1.delete('/posts/:id', { onRequest: byKeyOr(['posts:write']), config: route(policy.owned(policy.permission('posts:write'), OWNER_OR_ADMIN), { params: postParams }) }, async (request, reply) => {
+  v1.delete('/posts/:id', { onRequest: byKeyOr(['posts:write']), config: route(policy.owned(policy.permission('posts:write'), OWNER_OR_ADMIN), { params: postParams }, sendsNothing) }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof postParams>;
     const caller = await callerOf(request);
     const deleted = await authorisedPost(request, caller, id, 'delete');
@@ -226,7 +226,7 @@ export function registerPostsRoutes(v1: FastifyInstance, deps: PostsRouteDeps): 
     '/posts/:id/comments/:commentId',
     {
       onRequest: byKeyOr(['comments:write']),
-      config: route(policy.owned(policy.permission('comments:write'), "comment author, the post's organisation moderators or admin"), { params: commentParams }),
+      config: route(policy.owned(policy.permission('comments:write'), "comment author, the post's organisation moderators or admin"), { params: commentParams }, sendsNothing),
     },
     async (request, reply) => {
       const { id, commentId } = request.params as z.infer<typeof commentParams>;

@@ -8,7 +8,7 @@ import type { WebhookService } from '../app/webhooks/webhook-service.js';
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
 import type { Webhook } from '../db/webhooks-repository.js';
-import { noBody, sends, routeConfig as route } from './common-schemas.js';
+import { noBody, sends, sendsNothing, routeConfig as route } from './common-schemas.js';
 import { createdWebhookView, createWebhookBody, queuedTestEventView, webhookList, webhookParams, webhookWithDeliveriesView } from './webhooks-schemas.js';
 
 /**
@@ -95,7 +95,7 @@ export function registerWebhookRoutes(v1: FastifyInstance, deps: WebhookRouteDep
 
   v1.delete(
     '/webhooks/:id',
-    { onRequest: byKeyOr(['webhooks:manage']), config: route(policy.owned(policy.permission('webhooks:manage'), OWN), { params: webhookParams }) },
+    { onRequest: byKeyOr(['webhooks:manage']), config: route(policy.owned(policy.permission('webhooks:manage'), OWN), { params: webhookParams }, sendsNothing) },
     async (request, reply) => {
       const { id } = request.params as z.infer<typeof webhookParams>;
       const userId = await callerId(request);
