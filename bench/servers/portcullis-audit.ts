@@ -41,9 +41,20 @@ removeFiles();
 const database = await openDatabase({ kind: 'sqlite', file });
 await migrateToLatest(database.db);
 
-const options = portcullisBenchOptions({
+/** A queue setting from the environment (to try others), else the reference server's default. */
+function queueSetting(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
+const queue = {
   // The reference server's defaults (AUDIT_FLUSH_MS, AUDIT_BATCH_SIZE, AUDIT_QUEUE_CAPACITY).
-  securityEvents: { trail: sqlAuditTrail(database.db, deriveAuditChainKey(secret), { sqlite: database.sqlite }), queue: { flushIntervalMs: 100, maxBatch: 200, capacity: 10_000 }, alerts: false },
+  flushIntervalMs: queueSetting('BENCH_AUDIT_FLUSH_MS', 100),
+  maxBatch: queueSetting('BENCH_AUDIT_BATCH', 200),
+  capacity: 10_000,
+};
+const options = portcullisBenchOptions({
+  securityEvents: { trail: sqlAuditTrail(database.db, deriveAuditChainKey(secret), { sqlite: database.sqlite }), queue, alerts: false },
 });
 const authenticate = bearerAuthenticateHook(secret);
 

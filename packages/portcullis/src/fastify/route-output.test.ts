@@ -113,6 +113,7 @@ describe('declared route output (V6, L1)', () => {
       [
         { method: 'POST', path: '/things', policy: OPEN, output: { status: 201, body: z.object({ id: z.string(), tags: z.array(z.string()) }) } },
         { method: 'DELETE', path: '/things', policy: OPEN, output: { status: 204 } },
+        { method: 'HEAD', path: '/things', policy: OPEN, output: { body: z.object({ id: z.string() }) } },
         { method: 'GET', path: '/other', policy: OPEN },
       ],
       { title: 't', version: '1' },
@@ -125,6 +126,9 @@ describe('declared route output (V6, L1)', () => {
     const deleted = (document.paths['/things']?.['delete'] as { responses: Record<string, unknown> }).responses;
     assert.deepEqual(deleted['204'], { description: 'Success, no content.' });
     assert.equal(deleted['2XX'], undefined);
+    // HEAD answers the GET's status and headers without the body.
+    const head = (document.paths['/things']?.['head'] as { responses: Record<string, { content?: unknown }> }).responses;
+    assert.ok(head['200'] !== undefined && head['200'].content === undefined);
     const other = (document.paths['/other']?.['get'] as { responses: Record<string, unknown> }).responses;
     assert.deepEqual(other['2XX'], { description: 'Success.' });
   });

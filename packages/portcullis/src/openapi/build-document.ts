@@ -148,11 +148,16 @@ function errorResponses(route: OpenApiRoute, hasPathParameters: boolean, takesBo
   return Object.fromEntries(names.map((name) => [ERROR_RESPONSES[name].status, { $ref: `#/components/responses/${name}` }]));
 }
 
-/** The declared success body under its status, a 204 without content, or a bare 2XX for a route that declares neither. */
-function successResponse(route: OpenApiRoute, idBase: string): Record<string, unknown> {
+/**
+ * The declared success body under its status, a 204 without content, or a bare 2XX for a route
+ * that declares neither. A HEAD operation (Fastify adds one for each GET, with the GET's config)
+ * answers the GET's status without its body, so it documents no content.
+ */
+function successResponse(route: OpenApiRoute, method: string, idBase: string): Record<string, unknown> {
   const output = route.output;
   if (output === undefined) return { '2XX': { description: 'Success.' } };
   if (output.body === undefined) return { [String(output.status ?? 204)]: { description: 'Success, no content.' } };
+  if (method === 'HEAD') return { [String(output.status ?? 200)]: { description: 'Success: the headers of the GET answer, without its body.' } };
   const schema = outputJsonSchema(output.body, `${idBase}:output`) ?? {};
   return { [String(output.status ?? 200)]: { description: 'Success.', content: { 'application/json': { schema } } } };
 }
@@ -173,7 +178,7 @@ function operationOf(route: OpenApiRoute, method: string, templated: ReturnType<
       : body === undefined
         ? {}
         : { requestBody: { required: true, content: { 'application/json': { schema: body } } } }),
-    responses: { ...successResponse(route, idBase), ...errorResponses(route, templated.parameters.length > 0, BODY_METHODS.has(method) && (body !== undefined || route.multipart !== undefined)) },
+    responses: { ...successResponse(route, method, idBase), ...errorResponses(route, templated.parameters.length > 0, BODY_METHODS.has(method) && (body !== undefined || route.multipart !== undefined)) },
     security,
     ...(route.deprecated === true ? { deprecated: true } : {}),
     ...(access?.kind === 'permissions' ? { 'x-required-permissions': scopes } : {}),

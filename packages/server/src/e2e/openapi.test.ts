@@ -125,6 +125,8 @@ describe('L1 OpenAPI 3.1 document and documentation page', () => {
     assert.deepEqual(Object.keys(postSchema?.properties ?? {}).sort(), ['body', 'createdAt', 'id', 'orgId', 'ownerId', 'status', 'title', 'updatedAt', 'visibility']);
     assert.equal(postSchema?.additionalProperties, false);
     assert.ok('201' in (op('POST /v1/posts')['responses'] as object), 'a created post is documented under 201');
+    // Its HEAD twin answers 200 with no body, so documents none.
+    assert.deepEqual(Object.keys((op('HEAD /v1/posts/{id}')['responses'] as Record<string, Record<string, unknown>>)['200'] ?? {}), ['description']);
     // A route answering 204 declares it: documented without content, not as a bare 2XX.
     const logout = op('POST /v1/auth/logout')['responses'] as Record<string, unknown>;
     assert.deepEqual([logout['204'], logout['2XX']], [{ description: 'Success, no content.' }, undefined]);
