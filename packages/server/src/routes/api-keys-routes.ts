@@ -8,7 +8,7 @@ import type { ApiKeyInvalidation } from '../app/api-keys/api-key-invalidation.js
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { findUserById } from '../db/users-repository.js';
-import { sends, sendsNothing } from './common-schemas.js';
+import { routeConfig, sends, sendsNothing } from './common-schemas.js';
 import { apiKeyList, apiKeyParams, apiKeyUsageView, createApiKeyBody, issuedApiKeyView, rotateApiKeyBody, rotatedApiKeyView } from './api-keys-schemas.js';
 
 /**
@@ -29,7 +29,7 @@ export interface ApiKeyRouteDeps {
 
 /** People manage their own keys; each handler scopes its query to the caller's user id. */
 const OWNER = policy.authenticated('key owner (queries scoped to the caller)');
-const ownKey = (input: RouteInput, output?: RouteOutput) => ({ portcullis: { policy: OWNER, input, ...(output === undefined ? {} : { output }) } });
+const ownKey = (input: RouteInput, output: RouteOutput) => routeConfig(OWNER, input, output);
 
 export function registerApiKeyRoutes(v1: FastifyInstance, deps: ApiKeyRouteDeps): void {
   const { keys, invalidation, authenticate } = deps;

@@ -56,14 +56,12 @@ export function requestContext(request: FastifyRequest): RequestContext {
 
 /**
  * Route config: who may call (Z1), the schemas (V1: with the User-Agent header, which every
- * identity route records through `requestContext`) and the strict limits on top of the general one.
+ * identity route records through `requestContext`), the declared success answer (V6, L1) and the
+ * strict limits on top of the general one.
  */
-function guarded(routePolicy: RoutePolicy, input: RouteInput, ...limits: ServerRateLimits[keyof ServerRateLimits][]) {
-  return { portcullis: { policy: routePolicy, input: { headers: agentHeaders, ...input }, ...(limits.length === 0 ? {} : { rateLimit: { limits } }) } };
+function guarded(routePolicy: RoutePolicy, input: RouteInput, output: RouteOutput, ...limits: ServerRateLimits[keyof ServerRateLimits][]) {
+  return { portcullis: { policy: routePolicy, input: { headers: agentHeaders, ...input }, output, ...(limits.length === 0 ? {} : { rateLimit: { limits } }) } };
 }
-
-/** The same config, with the route's declared success body (V6, L1). */
-const withOutput = (config: ReturnType<typeof guarded>, output: RouteOutput) => ({ portcullis: { ...config.portcullis, output } });
 
 /** Routes that take no body refuse one with members in it, rather than ignore it. */
 const NO_BODY: RouteInput = { body: noBody };
@@ -87,7 +85,7 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     return body;
   };
 
-  v1.post('/auth/register', { config: withOutput(guarded(ANYONE, { body: registerBody }, rateLimits.registration), sends(registeredView, 201)) }, async (request, reply) => {
+  v1.post('/auth/register', { config: guarded(ANYONE, { body: registerBody }, sends(registeredView, 201), rateLimits.registration) }, async (request, reply) => {
     const body = request.body as z.infer<typeof registerBody>;
     const user = await identity.register(body, requestContext(request));
     reply.code(201).header('location', '/v1/users/me');
@@ -95,13 +93,13 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
   });
 
   // Login and refresh issue the tokens: the only answers whose schema names them.
-  v1.post('/auth/login', { config: withOutput(guarded(ANYONE, { body: loginBody }, rateLimits.loginByAddress, rateLimits.loginByAccount), sends(signedInView)) }, async (request, reply) => {
+  v1.post('/auth/login', { config: guarded(ANYONE, { body: loginBody }, sends(signedInView), rateLimits.loginByAddress, rateLimits.loginByAccount) }, async (request, reply) => {
     const body = request.body as z.infer<typeof loginBody>;
     const signedIn = await identity.login(body, requestContext(request));
     return signedInReply(reply, signedIn, body.refreshTokenIn ?? 'cookie');
   });
 
-  v1.post('/auth/refresh', { config: withOutput(guarded(ANYONE, { body: refreshBody.optional(), headers: refreshHeaders }, rateLimits.refresh), sends(signedInView)) }, async (request, reply) => {
+  v1.post('/auth/refresh', { config: guarded(ANYONE, { body: refreshBody.optional(), headers: refreshHeaders }, sends(signedInView), rateLimits.refresh) }, async (request, reply) => {
     const body = (request.body ?? {}) as z.infer<typeof refreshBody>;
     if (body.refreshToken !== undefined) {
       return signedInReply(reply, await identity.refresh(body.refreshToken, requestContext(request)), 'body');
@@ -116,19 +114,19 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     }
   });
 
-  v1.post('/auth/logout', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, NO_BODY), sendsNothing) }, async (request, reply) => {
+  v1.post('/auth/logout', { onRequest: authenticate, config: guarded(SIGNED_IN, NO_BODY, sendsNothing) }, async (request, reply) => {
     await identity.logout(principalOf(request), requestContext(request));
     transport.clearSessionCookies(reply);
     return reply.code(204).send();
   });
 
-  v1.post('/auth/logout-all', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, NO_BODY), sendsNothing) }, async (request, reply) => {
+  v1.post('/auth/logout-all', { onRequest: authenticate, config: guarded(SIGNED_IN, NO_BODY, sendsNothing) }, async (request, reply) => {
     await identity.logoutAll(principalOf(request).userId, requestContext(request));
     transport.clearSessionCookies(reply);
     return reply.code(204).send();
   });
 
-  v1.get('/auth/sessions', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, {}), sends(sessionList)) }, async (request) => {
+  v1.get('/auth/sessions', { onRequest: authenticate, config: guarded(SIGNED_IN, {}, sends(sessionList)) }, async (request) => {
     const principal = principalOf(request);
     const sessions = await identity.listSessions(principal.userId);
     return {
@@ -144,26 +142,26 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
     };
   });
 
-  v1.delete('/auth/sessions/:id', { onRequest: authenticate, config: withOutput(guarded(policy.authenticated('session of the caller'), { params: sessionParams }), sendsNothing) }, async (request, reply) => {
+  v1.delete('/auth/sessions/:id', { onRequest: authenticate, config: guarded(policy.authenticated('session of the caller'), { params: sessionParams }, sendsNothing) }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof sessionParams>;
     await identity.revokeSession(principalOf(request).userId, id, requestContext(request));
     return reply.code(204).send();
   });
 
-  v1.post('/auth/password/change', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, { body: changePasswordBody }, rateLimits.passwordChange), sendsNothing) }, async (request, reply) => {
+  v1.post('/auth/password/change', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: changePasswordBody }, sendsNothing, rateLimits.passwordChange) }, async (request, reply) => {
     const body = request.body as z.infer<typeof changePasswordBody>;
     const principal = principalOf(request);
     await identity.changePassword(principal.userId, principal.sessionId, body, requestContext(request));
     return reply.code(204).send();
   });
 
-  v1.post('/auth/password/forgot', { config: withOutput(guarded(ANYONE, { body: forgotPasswordBody }, rateLimits.passwordReset), sends(resetRequestedView, 202)) }, async (request, reply) => {
+  v1.post('/auth/password/forgot', { config: guarded(ANYONE, { body: forgotPasswordBody }, sends(resetRequestedView, 202), rateLimits.passwordReset) }, async (request, reply) => {
     const { email } = request.body as z.infer<typeof forgotPasswordBody>;
     resets.request(email, requestContext(request));
     return reply.code(202).send({ status: 'accepted', message: 'If an account uses this email, a reset link is on its way.' });
   });
 
-  v1.post('/auth/password/reset', { config: withOutput(guarded(ANYONE, { body: resetPasswordBody }, rateLimits.passwordReset), sendsNothing) }, async (request, reply) => {
+  v1.post('/auth/password/reset', { config: guarded(ANYONE, { body: resetPasswordBody }, sendsNothing, rateLimits.passwordReset) }, async (request, reply) => {
     const body = request.body as z.infer<typeof resetPasswordBody>;
     await resets.complete(body.token, body.password, requestContext(request));
     transport.clearSessionCookies(reply);
@@ -171,25 +169,25 @@ export function registerAuthRoutes(v1: FastifyInstance, deps: AuthRouteDeps): vo
   });
 
   // Setup issues the TOTP secret, enable and backup-codes the backup codes: shown once, named only here.
-  v1.post('/auth/mfa/totp/setup', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, NO_BODY), sends(totpSetupView)) }, async (request, reply) => {
+  v1.post('/auth/mfa/totp/setup', { onRequest: authenticate, config: guarded(SIGNED_IN, NO_BODY, sends(totpSetupView)) }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     return mfa.setup(principalOf(request).userId);
   });
 
-  v1.post('/auth/mfa/totp/enable', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, { body: mfaCodeBody }, rateLimits.mfaVerify), sends(totpEnabledView)) }, async (request, reply) => {
+  v1.post('/auth/mfa/totp/enable', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: mfaCodeBody }, sends(totpEnabledView), rateLimits.mfaVerify) }, async (request, reply) => {
     const { code } = request.body as z.infer<typeof mfaCodeBody>;
     const backupCodes = await mfa.enable(principalOf(request).userId, code, requestContext(request));
     reply.header('cache-control', 'no-store');
     return { enabled: true, backupCodes };
   });
 
-  v1.post('/auth/mfa/totp/disable', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, { body: mfaDisableBody }, rateLimits.mfaVerify), sendsNothing) }, async (request, reply) => {
+  v1.post('/auth/mfa/totp/disable', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: mfaDisableBody }, sendsNothing, rateLimits.mfaVerify) }, async (request, reply) => {
     const body = request.body as z.infer<typeof mfaDisableBody>;
     await mfa.disable(principalOf(request).userId, body, requestContext(request));
     return reply.code(204).send();
   });
 
-  v1.post('/auth/mfa/backup-codes', { onRequest: authenticate, config: withOutput(guarded(SIGNED_IN, { body: mfaCodeBody }, rateLimits.mfaVerify), sends(backupCodesView)) }, async (request, reply) => {
+  v1.post('/auth/mfa/backup-codes', { onRequest: authenticate, config: guarded(SIGNED_IN, { body: mfaCodeBody }, sends(backupCodesView), rateLimits.mfaVerify) }, async (request, reply) => {
     const { code } = request.body as z.infer<typeof mfaCodeBody>;
     const backupCodes = await mfa.regenerateBackupCodes(principalOf(request).userId, code, requestContext(request));
     reply.header('cache-control', 'no-store');
